@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: install, build, start what the tests need (a Kafka broker,
+# a Pulumi CLI built from Go modules), run jest, stop what was started. `npm test` and CI run this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+export PULUMI_SKIP_UPDATE_CHECK=1 PULUMI_DIY_BACKEND_GZIP=false KAFKAJS_NO_PARTITIONER_WARNING=1
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build
+npm run --silent typecheck   # jest transpiles without type-checking; the tests are checked here
+
+# Pulumi's CLI, built once from Go modules and cached; its bin dir also holds the dynamic-provider launcher.
+pulumi_bin=$(bash tests/e2e/pulumi-cli.sh "$root" | tail -n 1)
+export PATH="$pulumi_bin:$PATH"
+
+eval "$(bash tests/kafka/broker.sh start | grep '^KAFKA_BOOTSTRAP=')"
+export KAFKA_BOOTSTRAP
+trap 'bash tests/kafka/broker.sh stop >/dev/null 2>&1 || true' EXIT
+
+results=$(mktemp)
+status=0
+npx jest --runInBand --json --outputFile="$results" "$@" || status=$?
+# CI reads a plain closing line; jest's own summary is not one it knows.
+node -e 'const r=require(process.argv[1]); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results"
+rm -f "$results"
+exit "$status"
