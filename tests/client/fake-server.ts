@@ -1,0 +1,81 @@
+// A scriptable HTTP server for the transport tests: it records every request as received (raw body
+// bytes, headers, arrival time) and answers with whatever the test's handler decides, including
+// dropping the connection or never answering.
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { canonicalUriFromReceived } from "../../provider/signing/encoding";
+import { authorizationHeader, canonicalRequest, signature, signedHeaderNames, stringToSign } from "../../provider/signing/signer";
+
+export interface Received {
+  method: string;
+  /** Path and query exactly as on the request line. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  at: number;
+}
+
+export type Reply =
+  | { status: number; body?: string; headers?: Record<string, string> }
+  | { drop: true }
+  | { hang: true };
+
+export interface FakeServer {
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+export async function startFakeServer(handler: (req: Received, index: number) => Reply): Promise<FakeServer> {
+  const received: Received[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const r: Received = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
+      received.push(r);
+      const reply = handler(r, received.length - 1);
+      if ("drop" in reply) {
+        req.socket.destroy();
+        return;
+      }
+      if ("hang" in reply) return;
+      res.writeHead(reply.status, { "x-request-id": `req-${received.length}`, "content-type": "application/json", ...reply.headers });
+      res.end(reply.body ?? "");
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** What a gateway does with a received request: rebuild the canonical request and compare Authorization. */
+export function verifiesSignature(r: Received, secretKey: string): boolean {
+  const auth = String(r.headers.authorization ?? "");
+  const m = /^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]+)$/.exec(auth);
+  if (!m) return false;
+  const names = (m[2] as string).split(";");
+  const headers: Record<string, string> = {};
+  for (const n of names) headers[n] = String(r.headers[n] ?? "");
+  const [rawPath, rawQuery = ""] = r.url.split("?");
+  const query: Record<string, string[]> = {};
+  for (const [k, v] of new URLSearchParams(rawQuery)) (query[k] ??= []).push(v);
+  const canonical = canonicalRequest({ method: r.method, encodedPath: canonicalUriFromReceived(rawPath as string), query, headers, body: r.body });
+  const expected = authorizationHeader(m[1] as string, signedHeaderNames(headers), signature(secretKey, stringToSign(headers["x-sdk-date"] ?? "", canonical)));
+  return expected === auth;
+}
+
+export const errorBody = (code: string, msg: string) => JSON.stringify({ error_code: code, error_msg: msg });

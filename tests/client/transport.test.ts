@@ -1,0 +1,159 @@
+import { DmsClient } from "../../provider/client";
+import { DmsError, DmsUnreachableError } from "../../provider/errors";
+import { createDispatcher } from "../../provider/transport";
+import { errorBody, startFakeServer, verifiesSignature, type FakeServer, type Reply } from "./fake-server";
+
+const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };
+const reset = { instanceId: "inst-1", group: "g1", topic: "orders", partition: 0, position: { messageOffset: 5n } };
+
+let server: FakeServer | undefined;
+let client: DmsClient | undefined;
+
+afterEach(async () => {
+  await client?.close();
+  await server?.close();
+  client = undefined;
+  server = undefined;
+});
+
+async function setup(handler: (index: number) => Reply, options: { deadlineMs?: number; baseDelayMs?: number; dispatcher?: ReturnType<typeof createDispatcher> } = {}) {
+  server = await startFakeServer((_r, i) => handler(i));
+  client = new DmsClient({
+    endpoint: new URL(server.url),
+    projectId: "proj-1",
+    credentials,
+    deadlineMs: options.deadlineMs ?? 10_000,
+    retry: { baseDelayMs: options.baseDelayMs ?? 20, maxDelayMs: 200 },
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+  });
+  return { server, client };
+}
+
+const ok: Reply = { status: 204 };
+
+describe("retries", () => {
+  test("429 is retried after the Retry-After the server asked for", async () => {
+    const { server, client } = await setup((i) => (i === 0 ? { status: 429, body: errorBody("APIG.0308", "throttled"), headers: { "retry-after": "1" } } : ok));
+    await expect(client.resetMessageOffset(reset)).resolves.toEqual({ requestId: "req-2" });
+    expect(server.received).toHaveLength(2);
+    const waited = (server.received[1]?.at ?? 0) - (server.received[0]?.at ?? 0);
+    // The backoff alone would be 10-20 ms here; a wait of about a second can only come from Retry-After.
+    expect(waited).toBeGreaterThanOrEqual(950);
+    expect(waited).toBeLessThan(3000);
+  });
+
+  test.each([500, 502, 503, 504])("%d is retried, resending the identical signed request", async (status) => {
+    const { server, client } = await setup((i) => (i === 0 ? { status, body: errorBody("DMS.00500000", "oops") } : ok));
+    await client.resetMessageOffset(reset);
+    expect(server.received).toHaveLength(2);
+    const [first, second] = server.received;
+    expect(second?.headers.authorization).toBe(first?.headers.authorization);
+    expect(second?.body.equals(first?.body ?? Buffer.alloc(0))).toBe(true);
+    expect(verifiesSignature(second!, credentials.secretKey)).toBe(true);
+  });
+
+  test("a dropped connection is retried", async () => {
+    const { server, client } = await setup((i) => (i === 0 ? { drop: true } : ok));
+    await expect(client.resetMessageOffset(reset)).resolves.toEqual({ requestId: "req-2" });
+    expect(server.received).toHaveLength(2);
+  });
+
+  test("a refused connection is retried until the deadline, then reported without a status", async () => {
+    const { server } = await setup(() => ok);
+    const url = server.url;
+    await server.close();
+    const started = Date.now();
+    const c = new DmsClient({ endpoint: new URL(url), projectId: "p", credentials, deadlineMs: 600, retry: { baseDelayMs: 20, maxDelayMs: 100 } });
+    try {
+      const err = await c.resetMessageOffset(reset).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DmsUnreachableError);
+      expect((err as DmsUnreachableError).code).toBe("ECONNREFUSED");
+      expect((err as Error).message).toMatch(/^DMS PUT \/v2\/kafka\/p\/instances\/inst-1\/groups\/g1\/reset-message-offset failed: ECONNREFUSED/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("DMS.00400026 (operation in progress) is retried, each attempt signed again", async () => {
+    let tick = Date.UTC(2026, 0, 1);
+    server = await startFakeServer((_r, i) => (i < 2 ? { status: 400, body: errorBody("DMS.00400026", "Another operation is in progress") } : ok));
+    client = new DmsClient({
+      endpoint: new URL(server.url),
+      projectId: "proj-1",
+      credentials,
+      retry: { baseDelayMs: 20, maxDelayMs: 50 },
+      clock: () => new Date((tick += 1000)),
+    });
+    await expect(client.resetMessageOffset(reset)).resolves.toEqual({ requestId: "req-3" });
+    expect(server.received).toHaveLength(3);
+    const dates = server.received.map((r) => r.headers["x-sdk-date"]);
+    expect(new Set(dates).size).toBe(3);
+    expect(server.received.every((r) => verifiesSignature(r, credentials.secretKey))).toBe(true);
+  });
+
+  test.each([
+    [400, "DMS.00400003", "Consumer group is not empty"],
+    [401, "APIG.0301", "Incorrect IAM authentication information"],
+    [403, "DMS.00403000", "Forbidden"],
+    [404, "DMS.00404022", "The group does not exist"],
+    [409, "DMS.00409000", "Conflict"],
+  ])("%d %s is not retried: exactly one request, a DmsError with every field", async (status, code, msg) => {
+    const { server, client } = await setup(() => ({ status, body: errorBody(code, msg) }));
+    const err = (await client.resetMessageOffset(reset).catch((e: unknown) => e)) as DmsError;
+    expect(server.received).toHaveLength(1);
+    expect(err).toBeInstanceOf(DmsError);
+    expect(err).toMatchObject({ status, errorCode: code, errorMsg: msg, requestId: "req-1", method: "PUT", path: "/v2/kafka/proj-1/instances/inst-1/groups/g1/reset-message-offset" });
+    expect(err.message).toBe(`DMS PUT /v2/kafka/proj-1/instances/inst-1/groups/g1/reset-message-offset failed: ${status} ${code} ${JSON.stringify(msg)} (request id req-1)`);
+  });
+
+  test("retries stop at the deadline and report the last answer's error_code", async () => {
+    const { server, client } = await setup(() => ({ status: 503, body: errorBody("DMS.00503000", "busy") }), { deadlineMs: 800, baseDelayMs: 50 });
+    const started = Date.now();
+    const err = (await client.resetMessageOffset(reset).catch((e: unknown) => e)) as DmsError;
+    const took = Date.now() - started;
+    expect(err).toBeInstanceOf(DmsError);
+    expect(err).toMatchObject({ status: 503, errorCode: "DMS.00503000", errorMsg: "busy" });
+    expect(server.received.length).toBeGreaterThan(2);
+    expect(took).toBeLessThan(800 + 500);
+  });
+
+  test("a Retry-After beyond the deadline is not waited for", async () => {
+    const { server, client } = await setup(() => ({ status: 429, body: errorBody("APIG.0308", "throttled"), headers: { "retry-after": "30" } }), { deadlineMs: 2000 });
+    const started = Date.now();
+    await expect(client.resetMessageOffset(reset)).rejects.toMatchObject({ status: 429, errorCode: "APIG.0308" });
+    expect(server.received).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test("DMS.00400026 that never clears ends at the deadline with its own error", async () => {
+    const { server, client } = await setup(() => ({ status: 400, body: errorBody("DMS.00400026", "in progress") }), { deadlineMs: 500, baseDelayMs: 40 });
+    await expect(client.resetMessageOffset(reset)).rejects.toMatchObject({ status: 400, errorCode: "DMS.00400026" });
+    expect(server.received.length).toBeGreaterThan(1);
+  });
+});
+
+describe("timeouts", () => {
+  test("a server that never answers hits the headers timeout, retried within the deadline", async () => {
+    const dispatcher = createDispatcher({ headersTimeoutMs: 150, env: {} });
+    try {
+      const { server, client } = await setup(() => ({ hang: true }), { deadlineMs: 1000, dispatcher });
+      const err = (await client.showGroup("inst-1", "g1").catch((e: unknown) => e)) as DmsUnreachableError;
+      expect(err).toBeInstanceOf(DmsUnreachableError);
+      expect(err.message).toMatch(/^DMS GET \/v2\/proj-1\/instances\/inst-1\/groups\/g1 failed: /);
+      expect(server.received.length).toBeGreaterThan(1);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  test("the overall deadline ends an attempt still waiting for an answer", async () => {
+    const { server, client } = await setup(() => ({ hang: true }), { deadlineMs: 400 });
+    const started = Date.now();
+    const err = (await client.showGroup("inst-1", "g1").catch((e: unknown) => e)) as DmsUnreachableError;
+    expect(err).toBeInstanceOf(DmsUnreachableError);
+    expect(err.message).toMatch(/no answer within the 400 ms deadline/);
+    expect(server.received).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
