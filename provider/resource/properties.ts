@@ -2,6 +2,7 @@
 // inputs) and what create/update/read return (outputs). Everything here must survive Pulumi's property
 // encoding, so offsets are decimal strings and timestamps epoch-millisecond numbers, never bigints.
 import { runtime } from "@pulumi/pulumi";
+import type { RenderedOffset } from "../rewind";
 
 /** How Pulumi hands a dynamic provider a value that is not known yet (during preview). */
 export const UNKNOWN: string = runtime.unknownValue;
@@ -15,14 +16,7 @@ export function containsUnknown(value: unknown): boolean {
 }
 
 /** A partition's offsets of the group, JSON-safe (int64 as decimal strings). */
-export interface PartitionOffsetState {
-  topic: string;
-  partition: number;
-  messageCurrentOffset: string;
-  messageLogStartOffset: string;
-  messageLogEndOffset: string;
-  lag: string;
-}
+export type PartitionOffsetState = RenderedOffset;
 
 /** `customTimeouts` resource options that the SDK forwards, since the dynamic-provider host does not. */
 export interface ForwardedTimeouts {

@@ -1,0 +1,63 @@
+// The OffsetReset provider as Pulumi's dynamic-provider host runs it. It is loaded by package name from the
+// thin provider in sdk/provider.ts, so it may hold anything (schemas, clients, configuration): none of it is
+// ever serialized into the stack.
+import * as pulumi from "@pulumi/pulumi";
+import { checkInputs } from "./check";
+import { settingsFromConfig, type StackSettings } from "./connection";
+import { diffInputs } from "./diff";
+import { createRewind, deleteNotice, readOffsets, updateRewind, type ProviderContext } from "./lifecycle";
+import type { CheckedInputs, Outputs } from "./properties";
+
+/** Stack configuration, set by `configure` (the host calls it once per process, before any other method). */
+let stack: StackSettings = {};
+
+function context(): ProviderContext {
+  return {
+    env: process.env,
+    stack,
+    log: {
+      info: (message) => void pulumi.log.info(message),
+      warn: (message) => void pulumi.log.warn(message),
+    },
+  };
+}
+
+// The host passes property bags as plain JSON objects. `news` of diff/update/create are what `check`
+// returned and `olds`/`props` what create/update/read returned, hence the casts below.
+type Props = Record<string, unknown>;
+
+export const offsetResetProvider: Required<pulumi.dynamic.ResourceProvider<Props, Props>> = {
+  async configure(req) {
+    stack = settingsFromConfig(req.config);
+  },
+
+  async check(_olds, news) {
+    return checkInputs(news, process.env, stack);
+  },
+
+  async diff(_id, olds, news) {
+    const { changes, replaces } = diffInputs(olds, news);
+    return { changes, replaces, deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    const { id, outs } = await createRewind(inputs as unknown as CheckedInputs, context());
+    return { id, outs: outs as unknown as Props };
+  },
+
+  async update(_id, olds, news) {
+    const { triggersChanged } = diffInputs(olds, news);
+    const { outs } = await updateRewind(olds as unknown as Outputs, news as unknown as CheckedInputs, triggersChanged, context());
+    return { outs: outs as unknown as Props };
+  },
+
+  async read(id, props) {
+    const { __provider: _serialized, ...state } = props ?? {};
+    const live = await readOffsets(state as unknown as Outputs, context());
+    return { id, props: live as unknown as Props };
+  },
+
+  async delete(_id, props) {
+    await pulumi.log.info(deleteNotice(props as unknown as Outputs));
+  },
+};
