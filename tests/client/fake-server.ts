@@ -1,7 +1,8 @@
 // A scriptable HTTP server for the transport tests: it records every request as received (raw body
 // bytes, headers, arrival time) and answers with whatever the test's handler decides, including
 // dropping the connection or never answering.
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { canonicalUriFromReceived } from "../../provider/signing/encoding";
 import { authorizationHeader, canonicalRequest, signature, signedHeaderNames, stringToSign } from "../../provider/signing/signer";
@@ -23,13 +24,17 @@ export type Reply =
 export interface FakeServer {
   url: string;
   received: Received[];
+  /** TCP connections accepted so far (with TLS: handshakes attempted). */
+  connections(): number;
   close(): Promise<void>;
 }
 
-export async function startFakeServer(handler: (req: Received, index: number) => Reply): Promise<FakeServer> {
+/** `tls`: serve https with this key and certificate instead of plain http. */
+export async function startFakeServer(handler: (req: Received, index: number) => Reply, tls?: { key: string; cert: string }): Promise<FakeServer> {
   const received: Received[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res: ServerResponse) => {
+  let connections = 0;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -44,16 +49,19 @@ export async function startFakeServer(handler: (req: Received, index: number) =>
       res.writeHead(reply.status, { "x-request-id": `req-${received.length}`, "content-type": "application/json", ...reply.headers });
       res.end(reply.body ?? "");
     });
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, onRequest) : createServer(onRequest);
   server.on("connection", (s: Socket) => {
+    connections++;
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     received,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
