@@ -2,7 +2,7 @@
 // signature → Authorization. Pure functions of their inputs; the caller supplies the date.
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { canonicalQuery, canonicalUri, type Query } from "./encoding";
 
 export const ALGORITHM = "SDK-HMAC-SHA256";
@@ -26,7 +26,7 @@ export interface Credentials {
 
 /** `YYYYMMDDTHHMMSSZ`, UTC: the `X-Sdk-Date` header. */
 export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return date.toISOString().replace(/[-:]|\.\d{3}/g, "");
 }
 
 /** Parse an `X-Sdk-Date` back into a Date, or undefined when malformed. */
@@ -37,8 +37,16 @@ export function parseSdkDate(value: string): Date | undefined {
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s));
 }
 
+/**
+ * UTF-8 bytes to hash. Node's Buffer, because noble's utf8ToBytes builds a TextEncoder and copies its
+ * output on every call, and each signature encodes four strings (body, canonical request, key, string to sign).
+ */
+function utf8(text: string): Uint8Array {
+  return Buffer.from(text, "utf8");
+}
+
 export function hexSha256(data: Uint8Array | string): string {
-  return bytesToHex(sha256(typeof data === "string" ? utf8ToBytes(data) : data));
+  return bytesToHex(sha256(typeof data === "string" ? utf8(data) : data));
 }
 
 /** Lower-cased header names, sorted: the `SignedHeaders` list. */
@@ -66,7 +74,7 @@ export function stringToSign(sdkDate: string, canonical: string): string {
 }
 
 export function signature(secretKey: string, toSign: string): string {
-  return bytesToHex(hmac(sha256, utf8ToBytes(secretKey), utf8ToBytes(toSign)));
+  return bytesToHex(hmac(sha256, utf8(secretKey), utf8(toSign)));
 }
 
 export function authorizationHeader(accessKey: string, names: readonly string[], sig: string): string {
