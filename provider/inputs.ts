@@ -7,7 +7,11 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** Epoch milliseconds below this are before 1973; such values are almost always epoch seconds. */
 const SECONDS_LOOKALIKE_BELOW = 1e11;
 
-export const Group = z.string({ error: "group must be a string" }).min(1, "group must not be empty: name the consumer group to rewind");
+export const Group = z
+  .string({ error: "group must be a string" })
+  .min(1, "group must not be empty: name the consumer group to rewind")
+  // HTTP clients collapse `.` and `..` path segments, so the path sent would not be the path signed.
+  .refine((g) => g !== "." && g !== "..", "group cannot be \".\" or \"..\": DMS paths cannot carry such a segment");
 export const Topic = z.string().min(1, "topic must not be empty: omit it to reset every topic of the group");
 export const Partition = z
   .number({ error: "partition must be an integer: -1 for every partition, or a partition number" })

@@ -25,6 +25,7 @@ describe("RewindTarget", () => {
     [{ ...base, messageOffset: 0, partition: -2 }, "partition", /-1/],
     [{ ...base, messageOffset: 0, partition: 0.5 }, "partition", /integer/],
     [{ ...base, group: "", messageOffset: 0 }, "group", /empty/],
+    [{ ...base, group: "..", messageOffset: 0 }, "group", /segment/],
   ])("refuses %j naming %s", (input, property, reason) => {
     const r = RewindTarget.safeParse(input);
     expect(r.success).toBe(false);
