@@ -102,7 +102,8 @@ export const Task = z.object({
 export type Task = z.infer<typeof Task>;
 
 export const TasksResponse = z.object({
-  task_count: z.number().int(),
+  // DMS documents and sends task_count as a string ("4"); a number is accepted too.
+  task_count: z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(Number),
   tasks: z.array(Task),
 });
 export type TasksResponse = z.infer<typeof TasksResponse>;
