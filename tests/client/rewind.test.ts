@@ -2,21 +2,10 @@ import { DmsClient } from "../../provider/client";
 import { GroupNotInactiveError, TaskFailedError } from "../../provider/errors";
 import { renderOffsets, rewind } from "../../provider/rewind";
 import type { Task } from "../../provider/wire";
-import { startFakeServer, type FakeServer, type Received, type Reply } from "./fake-server";
+import { fakeDmsHandler, type FakeDms } from "./fake-dms";
+import { startFakeServer, type FakeServer } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET" };
-
-/** A DMS with one group: scripted states, members, offsets that a reset moves, and an instance task list. */
-interface FakeDms {
-  states: string[];
-  members: { member_id: string; host: string; client_id: string; assignment: { topic: string; partitions: number[] }[] }[];
-  offsets: Map<string, bigint[]>;
-  tasks: Task[];
-  /** Called on the reset; may add tasks. */
-  onReset?: (body: { topic?: string; message_offset?: number }) => void;
-  /** Called on each task listing after the reset: lets a task move on. */
-  onTasksListed?: (afterReset: number) => void;
-}
 
 let server: FakeServer | undefined;
 let client: DmsClient | undefined;
@@ -29,49 +18,11 @@ afterEach(async () => {
 });
 
 async function startDms(dms: FakeDms) {
-  let stateReads = 0;
-  let resetDone = false;
-  let listingsAfterReset = 0;
-  const json = (body: unknown): Reply => ({ status: 200, body: JSON.stringify(body) });
-  const rows = (topic: string) =>
-    (dms.offsets.get(topic) ?? []).map((current, partition) => ({
-      topic,
-      partition,
-      message_current_offset: Number(current),
-      message_log_start_offset: 0,
-      message_log_end_offset: 1000,
-      lag: Number(1000n - current),
-    }));
-  server = await startFakeServer((r: Received) => {
-    const path = r.url.split("?")[0] ?? "";
-    if (r.method !== "GET") {
-      const body = JSON.parse(r.body.toString()) as { topic?: string; message_offset?: number };
-      for (const [topic, parts] of dms.offsets) if (body.topic === undefined || body.topic === topic) parts.fill(BigInt(body.message_offset ?? 0));
-      resetDone = true;
-      dms.onReset?.(body);
-      return { status: 204 };
-    }
-    if (path.endsWith("/tasks")) {
-      if (resetDone) dms.onTasksListed?.(++listingsAfterReset);
-      return json({ task_count: dms.tasks.length, tasks: dms.tasks });
-    }
-    if (path.endsWith("/message-offset")) {
-      const topic = new URL(r.url, "http://x").searchParams.get("topic") ?? "";
-      return json({ group_message_offsets: rows(topic), total: rows(topic).length });
-    }
-    const state = dms.states[Math.min(stateReads, dms.states.length - 1)] ?? "EMPTY";
-    if (path.includes("/management/groups/")) {
-      const offsets = [...dms.offsets.keys()].flatMap((t) => rows(t).map(({ message_log_start_offset: _s, ...o }) => o));
-      return json({ group: { group_id: "g1", state, members: isEmpty(state) ? [] : dms.members, group_message_offsets: offsets } });
-    }
-    stateReads++;
-    return json({ group: { group_id: "g1", state } });
-  });
+  server = await startFakeServer(fakeDmsHandler(dms));
   client = new DmsClient({ endpoint: new URL(server.url), projectId: "proj-1", credentials });
   return { server, client };
 }
 
-const isEmpty = (s: string) => /^(empty|dead)$/i.test(s);
 const resets = (s: FakeServer) => s.received.filter((r) => r.method !== "GET");
 const members = [
   { member_id: "consumer-1-aaa", host: "/10.0.0.7", client_id: "billing-1", assignment: [{ topic: "orders", partitions: [0] }] },
