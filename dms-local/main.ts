@@ -24,9 +24,12 @@ function defaultSeedPath(): string {
   return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
 }
 
+/** A mistake in the command line: exit status 2, as for parseArgs' own complaints. */
+class UsageError extends Error {}
+
 function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
 
@@ -78,6 +81,6 @@ main().then(
   },
   (e: unknown) => {
     process.stderr.write(`dms-local: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
+    process.exitCode = e instanceof UsageError ? 2 : 1;
   },
 );
