@@ -117,7 +117,6 @@ export const Seed = z
 export type Seed = z.infer<typeof Seed>;
 export type SeedInput = z.input<typeof Seed>;
 export type SeedInstance = Seed["instances"][number];
-export type SeedGroup = SeedInstance["groups"][string];
 
 /** Split an offsets key `"orders/0"` into topic and partition. */
 export function parseOffsetKey(key: string): { topic: string; partition: number } {

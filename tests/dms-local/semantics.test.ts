@@ -3,7 +3,9 @@
 // Requests are signed by our own signer (provider/signing) and sent with undici.
 import { request } from "undici";
 import { z } from "zod";
+import { MemoryWorld } from "../../dms-local/memory-world";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
+import type { CommittedOffset } from "../../dms-local/world";
 import { encodePath } from "../../provider/signing/encoding";
 import { signRequest } from "../../provider/signing/signer";
 import { ErrorBody, GroupMessageOffsetsPage, ShowGroupResponse, ShowGroupsResponse, TasksResponse } from "../../provider/wire";
@@ -102,6 +104,28 @@ describe("all-topics reset task", () => {
     const again = await reset(dms, "billing", { topic: "orders", partition: 0, message_offset: 3 });
     expect(again.status).toBe(400);
     expect(errorOf(again).error_code).toBe("DMS.00400026");
+  });
+
+  test("a task whose commit fails when it runs ends FAILED, with the offsets as they were", async () => {
+    class RefusingWorld extends MemoryWorld {
+      override async commitOffsets(_instanceId: string, group: string, _offsets: readonly CommittedOffset[]): Promise<void> {
+        throw new Error(`the coordinator of ${group} is unavailable`);
+      }
+    }
+    const world = new RefusingWorld(testSeed());
+    try {
+      const dms = await serve({ world, taskDelayMs: 50 });
+      expect((await reset(dms, "billing", { partition: -1, message_offset: 0 })).status).toBe(204);
+      const failed = await eventually(async () => {
+        const task = (await listTasks(dms)).tasks[0];
+        return task?.status === "CREATED" ? undefined : task;
+      });
+      expect(failed.status).toBe("FAILED");
+      expect(Date.parse(failed.updated_at ?? "")).toBeGreaterThanOrEqual(Date.parse(failed.created_at ?? ""));
+      expect(await offsets(dms, "billing", "payments")).toEqual(new Map([[0, 780n], [1, 690n]]));
+    } finally {
+      await world.close();
+    }
   });
 
   test("a group without committed offsets has nothing to reset without a topic", async () => {
