@@ -66,11 +66,16 @@ test("--port 0 prints one line with http://127.0.0.1:PORT, serves the demo seed 
   expect(r.stdout().trim().split("\n")).toHaveLength(1);
 });
 
-test("--kafka is refused as not implemented yet (exit 2)", async () => {
-  const r = run(["--kafka", "127.0.0.1:9092"]);
-  expect(await r.exit).toBe(2);
-  expect(r.stderr()).toMatch(/not implemented/);
-});
+test("--kafka: a malformed bootstrap is a usage error (exit 2); a broker that does not answer exits 1 naming it", async () => {
+  const bad = run(["--kafka", "localhost"]);
+  expect(await bad.exit).toBe(2);
+  expect(bad.stderr()).toMatch(/--kafka takes HOST:PORT\[,HOST:PORT\.\.\.\], got "localhost"/);
+  // Port 1: nothing listens there, the connection is refused at once (kafkajs retries a few times).
+  const down = run(["--kafka", "127.0.0.1:1", "--port", "0"]);
+  expect(await down.exit).toBe(1);
+  expect(down.stderr()).toMatch(/no Kafka broker answers at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+  expect(down.stdout()).toBe("");
+}, 20_000);
 
 test("a bad option or port value is a usage error (exit 2)", async () => {
   const unknown = run(["--prot", "1"]);
