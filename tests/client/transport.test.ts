@@ -42,12 +42,12 @@ describe("retries", () => {
     expect(waited).toBeLessThan(3000);
   });
 
-  test.each([500, 502, 503, 504])("%d is retried, resending the identical signed request", async (status) => {
+  test.each([500, 502, 503, 504])("%d is retried: the same request, signed again", async (status) => {
     const { server, client } = await setup((i) => (i === 0 ? { status, body: errorBody("DMS.00500000", "oops") } : ok));
     await client.resetMessageOffset(reset);
     expect(server.received).toHaveLength(2);
     const [first, second] = server.received;
-    expect(second?.headers.authorization).toBe(first?.headers.authorization);
+    expect(`${second?.method} ${second?.url}`).toBe(`${first?.method} ${first?.url}`);
     expect(second?.body.equals(first?.body ?? Buffer.alloc(0))).toBe(true);
     expect(verifiesSignature(second!, credentials.secretKey)).toBe(true);
   });
