@@ -2,7 +2,7 @@
 // otherwise), timeouts, and retries with exponential backoff and jitter inside one overall deadline.
 // TLS is always verified; extra CAs come from NODE_EXTRA_CA_CERTS, which Node applies itself.
 import { setTimeout as sleep } from "node:timers/promises";
-import { EnvHttpProxyAgent, type Dispatcher } from "undici";
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
 import { DmsUnreachableError } from "./errors";
 import { parseJson } from "./json";
 import { canonicalQuery, type Query } from "./signing/encoding";
@@ -22,20 +22,23 @@ export interface ConnectionOptions {
 }
 
 /**
- * The connection layer for DMS: undici's EnvHttpProxyAgent keeps one keep-alive pool per origin, so one
- * endpoint gets one pool, reached directly or through the proxy the environment names.
+ * The connection layer for DMS: an undici Agent keeps one keep-alive pool per origin, so one endpoint
+ * gets one pool, reached directly or (EnvHttpProxyAgent) through the proxy the environment names.
  */
 export function createDispatcher(options: ConnectionOptions = {}): Dispatcher {
   const env = options.env ?? process.env;
-  // Passing "" (not undefined) stops undici from falling back to process.env behind the caller's back.
-  return new EnvHttpProxyAgent({
-    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? "",
-    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? "",
-    noProxy: env.no_proxy ?? env.NO_PROXY ?? "",
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? "";
+  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? "";
+  const agentOptions = {
     connect: { timeout: options.connectTimeoutMs ?? 10_000 },
     headersTimeout: options.headersTimeoutMs ?? 30_000,
     bodyTimeout: options.bodyTimeoutMs ?? 30_000,
-  });
+  };
+  // Without any proxy there is nothing for EnvHttpProxyAgent to decide, and it would parse the origin
+  // on every request to find that out.
+  if (!httpProxy && !httpsProxy) return new Agent(agentOptions);
+  // Passing "" (not undefined) stops undici from falling back to process.env behind the caller's back.
+  return new EnvHttpProxyAgent({ ...agentOptions, httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY ?? "" });
 }
 
 export interface RetryPolicy {
