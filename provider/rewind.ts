@@ -150,6 +150,6 @@ function describeScope(t: ResetArgs): string {
   return t.topic === undefined ? `every topic, ${partitions}` : `topic ${t.topic}, ${partitions}`;
 }
 
-export function describePosition(t: Pick<ResetArgs, "position">): string {
+function describePosition(t: Pick<ResetArgs, "position">): string {
   return "messageOffset" in t.position ? `offset ${t.position.messageOffset}` : `timestamp ${new Date(t.position.timestamp).toISOString()} (${t.position.timestamp})`;
 }

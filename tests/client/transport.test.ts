@@ -1,6 +1,6 @@
 import { DmsClient } from "../../provider/client";
 import { DmsError, DmsUnreachableError } from "../../provider/errors";
-import { createDispatcher } from "../../provider/transport";
+import { backoffMs, createDispatcher, retryAfterMs } from "../../provider/transport";
 import { errorBody, startFakeServer, verifiesSignature, type FakeServer, type Reply } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };
@@ -155,5 +155,23 @@ describe("timeouts", () => {
     expect(err.message).toMatch(/no answer within the 400 ms deadline/);
     expect(server.received).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("backoff and Retry-After", () => {
+  const policy = { deadlineMs: 60_000, baseDelayMs: 100, maxDelayMs: 1000 };
+
+  test("doubles per retry up to the cap, jittered within the upper half", () => {
+    expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, policy, () => 0))).toEqual([50, 100, 200, 400, 500]);
+    expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, policy, () => 0.999999))).toEqual([100, 200, 400, 800, 1000].map((v) => expect.closeTo(v, 2)));
+  });
+
+  test("Retry-After in seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-11-24T02:00:00Z");
+    expect(retryAfterMs("2", now)).toBe(2000);
+    expect(retryAfterMs("Tue, 24 Nov 2026 02:00:03 GMT", now)).toBe(3000);
+    expect(retryAfterMs("Tue, 24 Nov 2026 01:00:00 GMT", now)).toBe(0);
+    expect(retryAfterMs(undefined, now)).toBeUndefined();
+    expect(retryAfterMs("soon", now)).toBeUndefined();
   });
 });
