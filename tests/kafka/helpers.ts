@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import { KafkaWorld } from "../../dms-local/kafka-world";
-import { Seed } from "../../dms-local/seed";
+import { Seed, type SeedInput } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
 import { DmsClient } from "../../provider/client";
 import type { Credentials } from "../../provider/signing/signer";
@@ -68,12 +68,12 @@ export async function produce(kafka: Kafka, topic: string, records: readonly Tim
 }
 
 /** The seed dms-local --kafka needs: credentials, project and the instance id the broker is served as. */
-export function kafkaSeed(): Seed {
-  return Seed.parse({
+export function kafkaSeedInput(): SeedInput {
+  return {
     projectId: PROJECT_ID,
     credentials: [{ ak: CREDENTIALS.accessKey, sk: CREDENTIALS.secretKey, userName: "rehearsal-operator" }],
     instances: [{ id: INSTANCE_ID, topics: {} }],
-  });
+  };
 }
 
 export interface KafkaDmsLocal {
@@ -86,7 +86,7 @@ export interface KafkaDmsLocal {
 /** dms-local over the test broker, as `dms-local --kafka` serves it, and a signed client for it. */
 export async function startKafkaDmsLocal(taskDelayMs = 50): Promise<KafkaDmsLocal> {
   const world = await KafkaWorld.connect({ brokers: bootstrap(), instanceId: INSTANCE_ID, clientId: "dms-local-test" });
-  const dms = await startDmsLocal({ seed: kafkaSeed(), world, taskDelayMs });
+  const dms = await startDmsLocal({ seed: Seed.parse(kafkaSeedInput()), world, taskDelayMs });
   const client = new DmsClient({ endpoint: new URL(dms.url), projectId: PROJECT_ID, credentials: CREDENTIALS });
   return {
     dms,
