@@ -57,6 +57,11 @@ export function wrongProject(why: string): DmsError {
   return new DmsError(403, "APIG.0302", `The IAM user is not authorized to access the API: ${why}`);
 }
 
+/** 429 APIG.0308 (seen): over the gateway's request rate limit. */
+export function throttled(limit: number): DmsError {
+  return new DmsError(429, "APIG.0308", `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`);
+}
+
 /** 400 APIG.0201 (seen): the request itself is malformed (path escapes, body size). */
 export function badRequest(why: string): DmsError {
   return new DmsError(400, "APIG.0201", `API request error: ${why}`);

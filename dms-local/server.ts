@@ -6,9 +6,10 @@ import type { AddressInfo } from "node:net";
 import { stringifyJson } from "../provider/json";
 import { ADMIN_ROUTES } from "./admin";
 import { authenticate, parseRawQuery } from "./auth";
-import { badRequest, DmsError, internalError, noSuchApi } from "./errors";
+import { badRequest, DmsError, internalError, noSuchApi, throttled } from "./errors";
 import { Faults } from "./faults";
 import { MemoryWorld } from "./memory-world";
+import { RateLimiter } from "./rate-limit";
 import { RequestLog, type LoggedRequest } from "./request-log";
 import { DMS_ROUTES, matchRoute, type Reply } from "./routes";
 import type { Seed } from "./seed";
@@ -31,6 +32,8 @@ export interface DmsLocalOptions {
   taskDelayMs?: number;
   /** Serve this world instead of a MemoryWorld built from the seed; the caller closes it. */
   world?: World;
+  /** Refuse DMS requests beyond this many per second with 429 APIG.0308, as the API gateway does (default: no limit). */
+  rateLimitPerSecond?: number;
 }
 
 export interface DmsLocal {
@@ -104,6 +107,7 @@ export async function startDmsLocal(options: DmsLocalOptions): Promise<DmsLocal>
   const tasks = new TaskRunner(world, options.taskDelayMs ?? DEFAULT_TASK_DELAY_MS);
   const faults = new Faults();
   const log = new RequestLog();
+  const limiter = options.rateLimitPerSecond === undefined ? undefined : new RateLimiter(options.rateLimitPerSecond);
   const timers = new Set<NodeJS.Timeout>();
   const onClose = new Set<() => void>();
 
@@ -176,6 +180,9 @@ export async function startDmsLocal(options: DmsLocalOptions): Promise<DmsLocal>
       log.record(entry);
       send(res, requestId, reply, headers);
     };
+
+    // The gateway throttles before anything behind it sees the request (the admin API is not behind it).
+    if (limiter && !limiter.admit(Date.now())) return finish(errorReply(throttled(limiter.limit)));
 
     const fault = faults.take(method, rawPath, segments ? `/${segments.join("/")}` : rawPath);
     if (fault) {
