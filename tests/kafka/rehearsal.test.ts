@@ -3,10 +3,13 @@
 // refused with the group's live state; the consumer dies without leaving, and the inactive wait
 // lasts until the broker's session timeout has passed; the runbook CLI rewinds G to time T through
 // `dms-local --kafka` (the built bin); a restarted consumer then reads, on every partition, from the
-// first record with timestamp >= T, and every record after it.
+// first record with timestamp >= T, and every record after it. Then the same again with the Pulumi
+// resource: the consumer dies, `pulumi up` of an inline program declaring an OffsetReset to T2 waits
+// for the group to empty and rewinds it, and the next consumer starts at the first record >= T2.
 //
-// Needs KAFKA_BOOTSTRAP (tests/kafka/broker.sh) and a build (`npm run build`: the dms-local bin);
-// tests/run.sh does both. Fails, never skips, without them. The steps depend on each other, in order.
+// Needs KAFKA_BOOTSTRAP (tests/kafka/broker.sh), a build (`npm run build`: the dms-local bin) and
+// the `pulumi` CLI on PATH (tests/e2e/pulumi-cli.sh); tests/run.sh provides all three. Fails, never
+// skips, without them. The steps depend on each other, in order.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -17,6 +20,8 @@ import type { Admin, Kafka } from "kafkajs";
 import { main as dmsOffsets } from "../../provider/cli";
 import { DmsClient } from "../../provider/client";
 import { DmsError } from "../../provider/errors";
+import type { PartitionOffsetState } from "../../sdk";
+import { createBackend, installPackedProject, openStack, requirePulumiCli } from "../e2e/harness/pulumi";
 import { bootstrap, CREDENTIALS, INSTANCE_ID, kafkaClient, kafkaSeedInput, pastBase, produce, PROJECT_ID, uniqueName, type TimedRecord } from "./helpers";
 
 jest.setTimeout(60_000);
@@ -41,6 +46,12 @@ const SECOND_BATCH = records(20, 25);
 const T = base + 12_500;
 /** k of the first record at or after T, by partition: p0-r13 (13 s), p1-r7 (14 s), p2-r5 (15 s). */
 const FIRST_AT_OR_AFTER_T = [13, 7, 5];
+/** The Pulumi round's target: exactly the timestamps of p0-r20 and p1-r10 (the bound is inclusive); p2-r7 (21 s). */
+const T2 = base + 20_000;
+const FIRST_AT_OR_AFTER_T2 = [20, 10, 7];
+
+type PackedProject = Awaited<ReturnType<typeof installPackedProject>>;
+type Backend = Awaited<ReturnType<typeof createBackend>>;
 
 const topic = uniqueName("rehearsal-orders");
 const group = uniqueName("rehearsal-g");
@@ -128,6 +139,41 @@ async function show(): Promise<ShowJson> {
 
 const currentOffsets = (s: ShowJson): [number, string][] => s.offsets.map((o) => [o.partition, o.messageCurrentOffset]);
 
+/** Once the consumer is in the group and dms-local shows it STABLE with `offset` committed on every partition. */
+async function committedWhileRunning(consumer: ConsumerProcess, offset: string): Promise<ShowJson> {
+  // Until the consumer has joined, the group does not exist (dms-local answers 404).
+  await until("the consumer joins the group", () => consumer.memberId !== undefined, () => consumer.describe());
+  let live: ShowJson | undefined;
+  await until(
+    `the consumer commits offset ${offset} on every partition`,
+    async () => {
+      live = await show();
+      return live.state === "STABLE" && live.offsets.length === PARTITIONS.length && currentOffsets(live).every(([, o]) => o === offset);
+    },
+    () => `${consumer.describe()}; dms-local shows ${JSON.stringify(live)}`,
+  );
+  return live!;
+}
+
+/**
+ * The consumer reads exactly the records at or after `from`, partition by partition in offset order,
+ * starting at record `firstK[p]` of partition p (whose predecessor is older than `from`).
+ */
+async function expectReadsFrom(consumer: ConsumerProcess, from: number, firstK: readonly number[]): Promise<void> {
+  const expected = PARTITIONS.map((p) => [...FIRST_BATCH, ...SECOND_BATCH].filter((r) => r.partition === p && r.timestamp >= from));
+  const total = expected.reduce((n, e) => n + e.length, 0);
+  await until(`the consumer reads the ${total} records at or after ${new Date(from).toISOString()}`, () => consumer.records.length >= total, () => consumer.describe());
+  for (const p of PARTITIONS) {
+    const read = consumer.records.filter((r) => r.partition === p);
+    // Offsets are k: each partition's records were written in order from k = 0.
+    const k = firstK[p]!;
+    expect(read[0]).toEqual({ partition: p, offset: String(k), timestamp: String(record(p, k).timestamp), value: record(p, k).value });
+    expect(record(p, k - 1).timestamp).toBeLessThan(from);
+    expect(read.map((r) => r.value)).toEqual(expected[p]!.map((r) => r.value));
+  }
+  expect(consumer.records).toHaveLength(total);
+}
+
 /** `dms-local --kafka` as an operator starts it; resolves with its URL from the ready line. */
 async function startDmsLocalBin(seedFile: string): Promise<string> {
   const child = spawn(process.execPath, [DMS_LOCAL_BIN, "--kafka", bootstrap().join(","), "--seed", seedFile, "--port", "0", "--task-delay-ms", "100"]);
@@ -177,16 +223,8 @@ test("while the consumer runs, the group is STABLE with its member, and a reset 
   const consumer = new ConsumerProcess("earliest");
   consumers.push(consumer);
   // It has read the first batch and committed it: offsets at 20, the log end.
-  let live: ShowJson | undefined;
-  await until(
-    "the consumer reads and commits the first batch",
-    async () => {
-      live = await show();
-      return consumer.records.length === FIRST_BATCH.length && live.state === "STABLE" && currentOffsets(live).every(([, o]) => o === "20") && live.offsets.length === 3;
-    },
-    () => `${consumer.describe()}; dms-local shows ${JSON.stringify(live)}`,
-  );
-  expect(live?.members).toEqual([{ memberId: consumer.memberId, clientId: CLIENT_ID, host: "/127.0.0.1", assignment: [{ topic, partitions: [0, 1, 2] }] }]);
+  const live = await committedWhileRunning(consumer, "20");
+  expect(live.members).toEqual([{ memberId: consumer.memberId, clientId: CLIENT_ID, host: "/127.0.0.1", assignment: [{ topic, partitions: [0, 1, 2] }] }]);
 
   // The runbook refuses before sending anything, naming the state and who is connected.
   const refused = await cli("reset", "--topic", topic, "--timestamp", new Date(T).toISOString());
@@ -236,22 +274,67 @@ test("the consumer dies without leaving: the group stays STABLE until its sessio
 });
 
 test("the restarted consumer reads, on every partition, from the first record at or after T, skipping none", async () => {
-  const expected = PARTITIONS.map((p) => [...FIRST_BATCH, ...SECOND_BATCH].filter((r) => r.partition === p && r.timestamp >= T));
-  const total = expected.reduce((n, e) => n + e.length, 0);
   // latest: a partition without a committed offset would start at its end and read nothing.
   const consumer = new ConsumerProcess("latest");
   consumers.push(consumer);
-  await until(`the restarted consumer reads the ${total} records at or after T`, () => consumer.records.length >= total, () => consumer.describe());
-  await consumer.kill("SIGTERM");
+  await expectReadsFrom(consumer, T, FIRST_AT_OR_AFTER_T);
+  // It keeps running: the Pulumi round below starts from a live group.
+});
 
-  for (const p of PARTITIONS) {
-    const read = consumer.records.filter((r) => r.partition === p);
-    const want = expected[p]!;
-    // Offsets are k: each partition's records were written in order from k = 0.
-    const k = FIRST_AT_OR_AFTER_T[p]!;
-    expect(read[0]).toEqual({ partition: p, offset: String(k), timestamp: String(record(p, k).timestamp), value: record(p, k).value });
-    expect(record(p, k - 1).timestamp).toBeLessThan(T);
-    expect(read.map((r) => r.value)).toEqual(want.map((r) => r.value));
-  }
-  expect(consumer.records).toHaveLength(total);
+describe("the same rehearsal through the Pulumi resource", () => {
+  let project: PackedProject;
+  let backend: Backend;
+
+  beforeAll(async () => {
+    requirePulumiCli();
+    [project, backend] = await Promise.all([installPackedProject(), createBackend("rehearsal-passphrase")]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([project?.remove(), backend?.remove()]);
+  });
+
+  test("the consumer dies; pulumi up of an OffsetReset to T2 waits for the group to empty and rewinds it", async () => {
+    const running = consumers[consumers.length - 1]!;
+    // It has committed everything it read: 25 records per partition.
+    await committedWhileRunning(running, "25");
+    const killedAt = Date.now();
+    await running.kill("SIGKILL");
+    // Still a member as far as the broker knows: the resource has to wait.
+    expect((await show()).state).toBe("STABLE");
+
+    const { OffsetReset } = project.load("pulumi-dms-offset-reset") as typeof import("../../sdk");
+    const stack = await openStack(project, backend, {
+      projectName: "kafka-rehearsal",
+      stackName: "rehearsal",
+      env,
+      program: async () => {
+        const rewind = new OffsetReset("orders-rewind", {
+          endpoint: dmsUrl,
+          projectId: PROJECT_ID,
+          instanceId: INSTANCE_ID,
+          group,
+          topic,
+          timestamp: new Date(T2).toISOString(),
+          waitForInactiveGroupSeconds: WAIT_INACTIVE_S,
+        });
+        return { previousOffsets: rewind.previousOffsets, appliedOffsets: rewind.appliedOffsets };
+      },
+    });
+    const result = await stack.up();
+    timings.push(`consumer killed → pulumi up done in ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+
+    expect(result.summary.result).toBe("succeeded");
+    const offsetsOf = (name: string) => (result.outputs[name]!.value as PartitionOffsetState[]).map((o) => [o.partition, o.messageCurrentOffset]);
+    expect(offsetsOf("previousOffsets")).toEqual(PARTITIONS.map((p) => [p, "25"]));
+    expect(offsetsOf("appliedOffsets")).toEqual(PARTITIONS.map((p) => [p, String(FIRST_AT_OR_AFTER_T2[p])]));
+    expect(await show()).toMatchObject({ state: "EMPTY", members: [] });
+  }, 120_000);
+
+  test("the next consumer reads, on every partition, from the first record at or after T2, skipping none", async () => {
+    const consumer = new ConsumerProcess("latest");
+    consumers.push(consumer);
+    await expectReadsFrom(consumer, T2, FIRST_AT_OR_AFTER_T2);
+    await consumer.kill("SIGTERM");
+  });
 });
