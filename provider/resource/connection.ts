@@ -6,8 +6,9 @@ import { credentialsFromEnv, regionFromEnv } from "../credentials";
 import { ConfigurationError } from "../errors";
 
 /**
- * Stack configuration keys, fully qualified: the dynamic-provider host resolves an unqualified key against
- * the project name, which it does not reliably know, so `pulumi config set --secret dms-offset-reset:secretKey …`.
+ * Stack configuration keys, in the package's own namespace so they do not depend on the project's name
+ * (the host resolves unqualified keys against PULUMI_NODEJS_PROJECT): `pulumi config set --secret
+ * dms-offset-reset:secretKey …`.
  */
 export const CONFIG_KEYS = {
   accessKey: "dms-offset-reset:accessKey",
