@@ -38,12 +38,15 @@ export class DmsUnreachableError extends Error {
   readonly path: string;
   /** The system or undici error code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, ...) when there is one. */
   readonly code: string | undefined;
+  /** The call's overall deadline passed before an answer came. */
+  readonly deadlinePassed: boolean;
 
-  constructor(fields: { method: string; path: string; code: string | undefined; reason: string }) {
+  constructor(fields: { method: string; path: string; code: string | undefined; reason: string; deadlinePassed?: boolean }) {
     super(`DMS ${fields.method} ${fields.path} failed: ${oneLine(fields.reason)}`);
     this.method = fields.method;
     this.path = fields.path;
     this.code = fields.code;
+    this.deadlinePassed = fields.deadlinePassed ?? false;
   }
 }
 

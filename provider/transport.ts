@@ -133,19 +133,22 @@ export class Transport {
     const deadline = Date.now() + this.#policy.deadlineMs;
     const query = canonicalQuery(request.query);
     const path = query ? `${request.encodedPath}?${query}` : request.encodedPath;
+    let lastAnswer: Answer | undefined;
     for (let retry = 1; ; retry++) {
       let outcome: Answer | DmsUnreachableError;
       try {
         outcome = await this.#attempt(request, path, sign, deadline);
       } catch (e) {
         if (!(e instanceof DmsUnreachableError)) throw e;
-        outcome = e;
+        // A retry cut short by the deadline says less than the answer that made us retry.
+        outcome = e.deadlinePassed && lastAnswer ? lastAnswer : e;
       }
-      const delay = this.#retryDelay(outcome, retry);
+      const delay = outcome === lastAnswer ? undefined : this.#retryDelay(outcome, retry);
       if (delay === undefined || Date.now() + delay >= deadline) {
         if (outcome instanceof DmsUnreachableError) throw outcome;
         return { status: outcome.status, requestId: outcome.requestId, body: outcome.body };
       }
+      if (!(outcome instanceof DmsUnreachableError)) lastAnswer = outcome;
       await sleep(delay);
     }
   }
@@ -156,7 +159,10 @@ export class Transport {
       return outcome.code !== undefined && RETRY_ERROR_CODES.includes(outcome.code) ? backoffMs(retry, this.#policy) : undefined;
     }
     const again = RETRY_STATUSES.includes(outcome.status) || (outcome.status === 400 && isOperationInProgress(outcome.body));
-    return again ? (retryAfterMs(outcome.retryAfter) ?? backoffMs(retry, this.#policy)) : undefined;
+    if (!again) return undefined;
+    // Retry-After is the server's minimum; our own backoff stays the floor so that "Retry-After: 0" cannot
+    // turn the loop into a burst against a throttled gateway.
+    return Math.max(retryAfterMs(outcome.retryAfter) ?? 0, backoffMs(retry, this.#policy));
   }
 
   /** One signed request and its whole answer; connection failures and the deadline reject. */
@@ -164,7 +170,8 @@ export class Transport {
     const headers = sign({ ...request, host: this.#endpoint.host });
     const fail = (code: string | undefined, reason: string) => new DmsUnreachableError({ method: request.method, path, code, reason });
     // Made only when needed: an Error captures a stack, which costs more than the rest of an attempt's bookkeeping.
-    const expired = () => fail(undefined, `no answer within the ${this.#policy.deadlineMs} ms deadline`);
+    const expired = () =>
+      new DmsUnreachableError({ method: request.method, path, code: undefined, reason: `no answer within the ${this.#policy.deadlineMs} ms deadline`, deadlinePassed: true });
     const remaining = deadline - Date.now();
     if (remaining <= 0) return Promise.reject(expired());
     return new Promise<Answer>((resolve, reject) => {

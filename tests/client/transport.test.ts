@@ -115,7 +115,7 @@ describe("retries", () => {
     expect(err).toBeInstanceOf(DmsError);
     expect(err).toMatchObject({ status: 503, errorCode: "DMS.00503000", errorMsg: "busy" });
     expect(server.received.length).toBeGreaterThan(2);
-    expect(took).toBeLessThan(800 + 500);
+    expect(took).toBeLessThan(800 + 1500);
   });
 
   test("a Retry-After beyond the deadline is not waited for", async () => {
@@ -123,7 +123,7 @@ describe("retries", () => {
     const started = Date.now();
     await expect(client.resetMessageOffset(reset)).rejects.toMatchObject({ status: 429, errorCode: "APIG.0308" });
     expect(server.received).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   test("DMS.00400026 that never clears ends at the deadline with its own error", async () => {
@@ -135,9 +135,10 @@ describe("retries", () => {
 
 describe("timeouts", () => {
   test("a server that never answers hits the headers timeout, retried within the deadline", async () => {
+    // undici checks headers timeouts on a coarse clock (about once a second), so the deadline leaves room for two.
     const dispatcher = createDispatcher({ headersTimeoutMs: 150, env: {} });
     try {
-      const { server, client } = await setup(() => ({ hang: true }), { deadlineMs: 1000, dispatcher });
+      const { server, client } = await setup(() => ({ hang: true }), { deadlineMs: 3500, dispatcher });
       const err = (await client.showGroup("inst-1", "g1").catch((e: unknown) => e)) as DmsUnreachableError;
       expect(err).toBeInstanceOf(DmsUnreachableError);
       expect(err.message).toMatch(/^DMS GET \/v2\/proj-1\/instances\/inst-1\/groups\/g1 failed: /);
