@@ -17,14 +17,17 @@ npm run --silent typecheck   # jest transpiles without type-checking; the tests 
 pulumi_bin=$(bash tests/e2e/pulumi-cli.sh "$root" | tail -n 1)
 export PATH="$pulumi_bin:$PATH"
 
+# Stop the broker at the end only if this run started it: another run on the machine may be using it.
+if bash tests/kafka/broker.sh status >/dev/null 2>&1; then started_broker=0; else started_broker=1; fi
 eval "$(bash tests/kafka/broker.sh start | grep '^KAFKA_BOOTSTRAP=')"
 export KAFKA_BOOTSTRAP
-trap 'bash tests/kafka/broker.sh stop >/dev/null 2>&1 || true' EXIT
+if [ "$started_broker" = 1 ]; then trap 'bash tests/kafka/broker.sh stop >/dev/null 2>&1 || true' EXIT; fi
 
 results=$(mktemp)
 status=0
 npx jest --runInBand --json --outputFile="$results" "$@" || status=$?
 # CI reads a plain closing line; jest's own summary is not one it knows.
-node -e 'const r=require(process.argv[1]); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results"
+# (JSON.parse, not require: the temp file has no .json extension, so require would parse it as JavaScript.)
+node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results"
 rm -f "$results"
 exit "$status"
