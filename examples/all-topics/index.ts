@@ -6,7 +6,7 @@ import { OffsetReset } from "pulumi-dms-offset-reset";
 
 const config = new pulumi.Config();
 const region = config.get("region");
-const endpoint = region ? undefined : config.get("endpoint") ?? `http://127.0.0.1:${process.env.DMS_LOCAL_PORT ?? "8780"}`;
+const endpoint = region ? undefined : config.get("endpoint") ?? `http://127.0.0.1:${process.env.DMS_LOCAL_PORT ?? "18080"}`;
 
 const rewind = new OffsetReset("g-idle-all-topics", {
   ...(region ? { region } : { endpoint }),

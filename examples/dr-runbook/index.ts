@@ -14,7 +14,7 @@ const config = new pulumi.Config();
 const incidentTimestamp = config.require("incidentTimestamp");
 const groups = config.getObject<string[]>("groups") ?? ["billing", "g-idle"];
 const region = config.get("region");
-const endpoint = region ? undefined : config.get("endpoint") ?? `http://127.0.0.1:${process.env.DMS_LOCAL_PORT ?? "8780"}`;
+const endpoint = region ? undefined : config.get("endpoint") ?? `http://127.0.0.1:${process.env.DMS_LOCAL_PORT ?? "18080"}`;
 
 const rewinds = groups.map(
   (group) =>
