@@ -119,27 +119,33 @@ export async function resetMessageOffset(
   group: string,
   request: ResetRequest,
 ): Promise<void> {
-  await requireMemberless(world, instanceId, group);
-  if (tasks.isRunning(instanceId, group)) throw operationInProgress(`a ${RESET_TASK_NAME} task for consumer group ${group} has not finished`);
-
-  if (request.topic !== undefined) {
-    const targets = await topicTargets(world, instanceId, request.topic, request.partition);
-    await world.commitOffsets(instanceId, group, await resolveOffsets(world, instanceId, [targets], request.position));
-    return;
-  }
-
-  // Checked now so the caller hears of a group with nothing to reset; recomputed when the task runs.
-  await groupTargets(world, instanceId, group, request.partition);
-  const params = {
-    group,
-    topic: "",
-    partition: request.partition,
-    ...("messageOffset" in request.position ? { message_offset: request.position.messageOffset } : { timestamp: request.position.timestamp }),
-  };
-  await tasks.start(instanceId, group, RESET_TASK_NAME, owner, params, async () => {
-    // The consumers may have come back while the task waited.
+  // One reset of a group at a time: another one while a reset is being applied (on a real broker a
+  // commit takes seconds, and two at once deadlock kafkajs' setOffsets) or while its task has not run
+  // is DMS.00400026, which clients retry. Checked and claimed with no await in between, so two
+  // requests cannot both pass.
+  if (tasks.isRunning(instanceId, group)) throw operationInProgress(`a reset of consumer group ${group} (or its ${RESET_TASK_NAME} task) has not finished`);
+  await tasks.hold(instanceId, group, async () => {
     await requireMemberless(world, instanceId, group);
-    const targets = await groupTargets(world, instanceId, group, request.partition);
-    await world.commitOffsets(instanceId, group, await resolveOffsets(world, instanceId, targets, request.position));
+
+    if (request.topic !== undefined) {
+      const targets = await topicTargets(world, instanceId, request.topic, request.partition);
+      await world.commitOffsets(instanceId, group, await resolveOffsets(world, instanceId, [targets], request.position));
+      return;
+    }
+
+    // Checked now so the caller hears of a group with nothing to reset; recomputed when the task runs.
+    await groupTargets(world, instanceId, group, request.partition);
+    const params = {
+      group,
+      topic: "",
+      partition: request.partition,
+      ...("messageOffset" in request.position ? { message_offset: request.position.messageOffset } : { timestamp: request.position.timestamp }),
+    };
+    await tasks.start(instanceId, group, RESET_TASK_NAME, owner, params, async () => {
+      // The consumers may have come back while the task waited.
+      await requireMemberless(world, instanceId, group);
+      const targets = await groupTargets(world, instanceId, group, request.partition);
+      await world.commitOffsets(instanceId, group, await resolveOffsets(world, instanceId, targets, request.position));
+    });
   });
 }

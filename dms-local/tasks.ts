@@ -1,5 +1,6 @@
 // DMS's asynchronous instance tasks: recorded as CREATED at once, run after a delay, then SUCCESS
-// (or FAILED), all visible through the World's task list as GET .../tasks shows them.
+// (or FAILED), all visible through the World's task list as GET .../tasks shows them. It also knows
+// which subjects have an operation in progress (a task, or work run through `hold`).
 import { randomUUID } from "node:crypto";
 import { stringifyJson } from "../provider/json";
 import type { TaskRecord, World } from "./world";
@@ -16,17 +17,38 @@ export function newDmsId(): string {
 
 export class TaskRunner {
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** `instanceId \0 subject` of tasks not finished yet. */
-  private readonly running = new Set<string>();
+  /** `instanceId \0 subject` → operations on it not finished yet (tasks, and work run through `hold`). */
+  private readonly running = new Map<string, number>();
 
   constructor(
     private readonly world: World,
     private readonly delayMs: number,
   ) {}
 
-  /** Whether a task about this subject (e.g. a consumer group) is still running on the instance. */
+  /** Whether a task or held work about this subject (e.g. a consumer group) is still running on the instance. */
   isRunning(instanceId: string, subject: string): boolean {
     return this.running.has(`${instanceId}\u0000${subject}`);
+  }
+
+  /** Run `work` as an operation on the subject: isRunning holds from this call until `work` settles. */
+  async hold<T>(instanceId: string, subject: string, work: () => Promise<T>): Promise<T> {
+    const key = `${instanceId}\u0000${subject}`;
+    this.acquire(key);
+    try {
+      return await work();
+    } finally {
+      this.release(key);
+    }
+  }
+
+  private acquire(key: string): void {
+    this.running.set(key, (this.running.get(key) ?? 0) + 1);
+  }
+
+  private release(key: string): void {
+    const left = (this.running.get(key) ?? 1) - 1;
+    if (left > 0) this.running.set(key, left);
+    else this.running.delete(key);
   }
 
   /**
@@ -47,7 +69,7 @@ export class TaskRunner {
     };
     await this.world.saveTask(instanceId, task);
     const key = `${instanceId}\u0000${subject}`;
-    this.running.add(key);
+    this.acquire(key);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       void this.finish(instanceId, key, task, work);
@@ -63,7 +85,7 @@ export class TaskRunner {
     } catch {
       status = "FAILED";
     }
-    this.running.delete(key);
+    this.release(key);
     await this.world.saveTask(instanceId, { ...task, status, updatedAt: new Date() }).catch(() => undefined);
   }
 

@@ -135,6 +135,19 @@ test("without a topic the reset runs as a kafkaResetConsumerOffset task over eve
   ]);
 }, 45_000);
 
+test("two resets of one group at once, as Pulumi creates resources in parallel, are applied one after the other", async () => {
+  // The second is refused with DMS.00400026 while the first commits, and the client retries it.
+  await Promise.all([
+    local.client.resetMessageOffset({ instanceId: INSTANCE_ID, group, topic: orders, partition: -1, position: { messageOffset: 2n } }),
+    local.client.resetMessageOffset({ instanceId: INSTANCE_ID, group, topic: payments, partition: 0, position: { messageOffset: 1n } }),
+  ]);
+  expect(await offsets(orders)).toEqual([
+    [0, "3", "3", "10"],
+    [1, "2", "0", "10"],
+  ]);
+  expect(await offsets(payments)).toEqual([[0, "1", "0", "5"]]);
+}, 45_000);
+
 test("a topic deleted behind dms-local's back does not break the others", async () => {
   const doomed = uniqueName("world-doomed");
   await admin.createTopics({ topics: [{ topic: doomed, numPartitions: 1 }], waitForLeaders: true });
