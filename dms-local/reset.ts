@@ -120,7 +120,7 @@ export async function resetMessageOffset(
   request: ResetRequest,
 ): Promise<void> {
   // One reset of a group at a time: another one while a reset is being applied (on a real broker a
-  // commit takes seconds, and two at once deadlock kafkajs' setOffsets) or while its task has not run
+  // commit takes seconds, and two at once hang kafkajs' setOffsets) or while its task has not run
   // is DMS.00400026, which clients retry. Checked and claimed with no await in between, so two
   // requests cannot both pass.
   if (tasks.isRunning(instanceId, group)) throw operationInProgress(`a reset of consumer group ${group} (or its ${RESET_TASK_NAME} task) has not finished`);
