@@ -2,12 +2,14 @@
 // client (to build the path it sends) and dms-local (to rebuild what was signed) share it.
 
 const HEX = "0123456789ABCDEF";
+/** Strings of unreserved characters only, which encode to themselves: most segments (ids, `v2`, `instances`) and query values. */
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
 /** `%XX` for every byte value. */
 const PERCENT: readonly string[] = Array.from({ length: 256 }, (_, b) => `%${HEX[b >> 4]}${HEX[b & 15]}`);
 /** What each ASCII code encodes to: itself when unreserved, else its `%XX`. */
 const ASCII: readonly string[] = PERCENT.slice(0, 128).map((escaped, c) => {
   const ch = String.fromCharCode(c);
-  return /[A-Za-z0-9\-_.~]/.test(ch) ? ch : escaped;
+  return UNRESERVED_ONLY.test(ch) ? ch : escaped;
 });
 /** A lone surrogate has no UTF-8 form; like TextEncoder, encode U+FFFD in its place. */
 const REPLACEMENT = "%EF%BF%BD";
@@ -18,6 +20,8 @@ const REPLACEMENT = "%EF%BF%BD";
  * query part of every signed request: table look-ups instead of a regex and an encoder call per character.
  */
 export function percentEncode(value: string): string {
+  // One regex test is a fraction of rebuilding the string character by character.
+  if (UNRESERVED_ONLY.test(value)) return value;
   let out = "";
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
