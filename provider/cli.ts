@@ -81,7 +81,7 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
     else await runShow(client, command, io);
     return 0;
   } catch (e) {
-    // DmsError, GroupNotInactiveError, TaskFailedError, DmsUnreachableError: their messages are one line
+    // DmsError, GroupNotInactiveError, ResetNotConfirmedError, DmsUnreachableError: their messages are one line
     // with everything the operator needs (status, error_code, error_msg, request id) and no credentials.
     io.stderr(`dms-offsets: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

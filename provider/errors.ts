@@ -103,3 +103,19 @@ export class TaskFailedError extends Error {
     this.status = status;
   }
 }
+
+/**
+ * DMS accepted the reset, then a later step (the all-topics task, reading the offsets back) failed. The
+ * offsets may already have moved: the message says exactly what was sent, so that nobody retries blind.
+ */
+export class ResetNotConfirmedError extends Error {
+  override readonly name = "ResetNotConfirmedError";
+  readonly requestId: string;
+  override readonly cause: Error;
+
+  constructor(applied: string, requestId: string, cause: Error) {
+    super(`${applied} was ACCEPTED by DMS (request id ${requestId || "none"}), but confirming it failed: ${oneLine(cause.message)}`);
+    this.requestId = requestId;
+    this.cause = cause;
+  }
+}

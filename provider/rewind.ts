@@ -3,7 +3,7 @@
 // record the offsets again.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DmsClient, PartitionOffset, ResetArgs } from "./client";
-import { GroupNotInactiveError, TaskFailedError } from "./errors";
+import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "./errors";
 import { parseJson } from "./json";
 import { RESET_TASK_NAME, type Task } from "./wire";
 
@@ -69,11 +69,16 @@ export async function rewind(client: DmsClient, target: ResetArgs, options: Rewi
 
   const { requestId } = await client.resetMessageOffset(target);
   const resetAt = new Date().toISOString();
-  log(`DMS accepted the reset of group ${group} (${describeScope(target)}) to ${describePosition(target)}: request id ${requestId || "(none)"}`);
+  const applied = `the reset of group ${group} (${describeScope(target)}) to ${describePosition(target)}`;
+  log(`DMS accepted ${applied}: request id ${requestId || "(none)"}`);
 
-  const taskId = tasksBefore && (await waitForResetTask(client, instanceId, group, tasksBefore, options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS, pollMs, log));
-  const appliedOffsets = await client.listGroupMessageOffsets(instanceId, group, topic);
-  return taskId === undefined ? { requestId, resetAt, previousOffsets, appliedOffsets } : { requestId, resetAt, previousOffsets, appliedOffsets, taskId };
+  try {
+    const taskId = tasksBefore && (await waitForResetTask(client, instanceId, group, tasksBefore, options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS, pollMs, log));
+    const appliedOffsets = await client.listGroupMessageOffsets(instanceId, group, topic);
+    return taskId === undefined ? { requestId, resetAt, previousOffsets, appliedOffsets } : { requestId, resetAt, previousOffsets, appliedOffsets, taskId };
+  } catch (e) {
+    throw new ResetNotConfirmedError(applied, requestId, e instanceof Error ? e : new Error(String(e)));
+  }
 }
 
 /** Returns once the group has no consumers; otherwise throws, naming state and members, before any reset is sent. */

@@ -3,7 +3,7 @@
 import { request } from "undici";
 import { main } from "../../provider/cli";
 import { DmsClient } from "../../provider/client";
-import { DmsError, GroupNotInactiveError, TaskFailedError } from "../../provider/errors";
+import { DmsError, GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/errors";
 import { rewind } from "../../provider/rewind";
 import { RESET_TASK_NAME } from "../../provider/wire";
 import { MemoryWorld } from "../../dms-local/memory-world";
@@ -139,10 +139,12 @@ describe("rewind against dms-local", () => {
     // The broker refusing the commit when the task runs: the task ends FAILED.
     world.commitOffsets = () => Promise.reject(new Error("broker refused the commit"));
     await start({ world, taskDelayMs: 100 });
-    const err = (await rewind(client, { instanceId: INSTANCE_ID, group: "billing", partition: -1, position: { messageOffset: 0n } }, { pollIntervalMs: 50 }).catch((e: unknown) => e)) as TaskFailedError;
-    expect(err).toBeInstanceOf(TaskFailedError);
-    expect(err.taskId).not.toBe("old-success");
-    expect(err.message).toBe(`DMS task ${err.taskId} (kafkaResetConsumerOffset) ended with status FAILED`);
+    const err = (await rewind(client, { instanceId: INSTANCE_ID, group: "billing", partition: -1, position: { messageOffset: 0n } }, { pollIntervalMs: 50 }).catch((e: unknown) => e)) as ResetNotConfirmedError;
+    expect(err).toBeInstanceOf(ResetNotConfirmedError);
+    const task = err.cause as TaskFailedError;
+    expect(task).toBeInstanceOf(TaskFailedError);
+    expect(task.taskId).not.toBe("old-success");
+    expect(err.message).toContain(`was ACCEPTED by DMS (request id ${err.requestId}), but confirming it failed: DMS task ${task.taskId} (kafkaResetConsumerOffset) ended with status FAILED`);
     await world.close();
   });
 });

@@ -1,5 +1,5 @@
 import { DmsClient } from "../../provider/client";
-import { GroupNotInactiveError, TaskFailedError } from "../../provider/errors";
+import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/errors";
 import { renderOffsets, rewind } from "../../provider/rewind";
 import type { Task } from "../../provider/wire";
 import { fakeDmsHandler, type FakeDms } from "./fake-dms";
@@ -132,10 +132,12 @@ describe("rewind of every topic waits for the task this reset created", () => {
       },
     };
     const { client } = await startDms(dms);
-    const err = (await rewind(client, toOffset, { pollIntervalMs: 10 }).catch((e: unknown) => e)) as TaskFailedError;
-    expect(err).toBeInstanceOf(TaskFailedError);
-    expect(err).toMatchObject({ taskId: "new-2", status: "FAILED" });
-    expect(err.message).toMatch(/DMS task new-2 \(kafkaResetConsumerOffset\) ended with status FAILED/);
+    const err = (await rewind(client, toOffset, { pollIntervalMs: 10 }).catch((e: unknown) => e)) as ResetNotConfirmedError;
+    // The reset was sent: the error says so before it says what went wrong afterwards.
+    expect(err).toBeInstanceOf(ResetNotConfirmedError);
+    expect(err.cause).toBeInstanceOf(TaskFailedError);
+    expect(err.cause).toMatchObject({ taskId: "new-2", status: "FAILED" });
+    expect(err.message).toMatch(/^the reset of group g1 \(every topic, every partition\) to offset \d+ was ACCEPTED by DMS \(request id \S+\), but confirming it failed: DMS task new-2 \(kafkaResetConsumerOffset\) ended with status FAILED$/);
   });
 
   test("a task that never finishes ends at the task timeout, named", async () => {
