@@ -7,8 +7,8 @@ import { DmsError, DmsResponseError } from "./errors";
 import type { Position } from "./inputs";
 import { parseJson, stringifyJson } from "./json";
 import { encodePath, type Query } from "./signing/encoding";
-import { signRequest, type Credentials } from "./signing/signer";
-import { Transport, type IncomingResponse, type OutgoingRequest, type RetryPolicy } from "./transport";
+import { RequestSigner, type Credentials } from "./signing/signer";
+import { Transport, type IncomingResponse, type OutgoingRequest, type RetryPolicy, type Signer } from "./transport";
 import {
   ErrorBody,
   GroupMessageOffsetsPage,
@@ -71,14 +71,18 @@ export class DmsClient {
   readonly projectId: string;
   // Private fields: console.log, util.inspect and JSON.stringify of a client never show the keys.
   readonly #credentials: Credentials;
-  readonly #clock: () => Date;
   readonly #transport: Transport;
+  /** Signs each attempt (retries are signed afresh, with the date of the moment they are sent). */
+  readonly #sign: Signer;
 
   constructor(options: DmsClientOptions) {
     this.endpoint = options.endpoint;
     this.projectId = options.projectId;
     this.#credentials = options.credentials;
-    this.#clock = options.clock ?? (() => new Date());
+    const signer = new RequestSigner(options.credentials);
+    const clock = options.clock ?? (() => new Date());
+    const projectId = options.projectId;
+    this.#sign = (r, host) => signer.sign({ method: r.method, host, encodedPath: r.encodedPath, query: r.query, body: r.body, projectId }, clock());
     const policy: Partial<RetryPolicy> = { ...options.retry };
     if (options.deadlineMs !== undefined) policy.deadlineMs = options.deadlineMs;
     this.#transport = new Transport(options.endpoint, options.dispatcher ? { policy, dispatcher: options.dispatcher } : { policy });
@@ -189,9 +193,7 @@ export class DmsClient {
   }
 
   async #call(request: OutgoingRequest): Promise<IncomingResponse> {
-    const response = await this.#transport.send(request, (r) =>
-      signRequest({ method: r.method, host: r.host, encodedPath: r.encodedPath, query: r.query, body: r.body, projectId: this.projectId }, this.#credentials, this.#clock()),
-    );
+    const response = await this.#transport.send(request, this.#sign);
     if (response.status >= 200 && response.status < 300) return response;
     throw this.#error(request, response);
   }

@@ -96,7 +96,7 @@ export interface IncomingResponse {
 }
 
 /** Signs one attempt: given the request and the Host it goes to, the headers to send. */
-export type Signer = (request: OutgoingRequest & { host: string }) => Record<string, string>;
+export type Signer = (request: OutgoingRequest, host: string) => Record<string, string>;
 
 /** An answer larger than this is not a DMS answer; reading it whole would only exhaust memory. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -116,14 +116,17 @@ interface Answer extends IncomingResponse {
  * about a fifth of a reset's round trip (tests/bench/client.js).
  */
 export class Transport {
-  readonly #endpoint: URL;
+  // The endpoint's origin and Host, read from the URL once: its getters slice them out of the href on every read.
+  readonly #origin: string;
+  readonly #host: string;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #policy: RetryPolicy;
 
   /** `dispatcher`: a connection layer the caller owns (and closes); by default one from createDispatcher(). */
   constructor(endpoint: URL, options: { policy?: Partial<RetryPolicy>; dispatcher?: Dispatcher } = {}) {
-    this.#endpoint = endpoint;
+    this.#origin = endpoint.origin;
+    this.#host = endpoint.host;
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? createDispatcher();
@@ -167,7 +170,7 @@ export class Transport {
 
   /** One signed request and its whole answer; connection failures and the deadline reject. */
   #attempt(request: OutgoingRequest, path: string, sign: Signer, deadline: number): Promise<Answer> {
-    const headers = sign({ ...request, host: this.#endpoint.host });
+    const headers = sign(request, this.#host);
     const fail = (code: string | undefined, reason: string) => new DmsUnreachableError({ method: request.method, path, code, reason });
     // Made only when needed: an Error captures a stack, which costs more than the rest of an attempt's bookkeeping.
     const expired = () =>
@@ -198,7 +201,7 @@ export class Transport {
         finish(timedOut);
       }, remaining);
       this.#dispatcher.dispatch(
-        { origin: this.#endpoint.origin, method: request.method, path, headers, body: request.method === "GET" ? null : request.body },
+        { origin: this.#origin, method: request.method, path, headers, body: request.method === "GET" ? null : request.body },
         {
           onRequestStart(c) {
             if (timedOut) c.abort(timedOut);
