@@ -5,46 +5,15 @@
 //
 // Needs a running broker: `eval "$(tests/kafka/broker.sh start)"; export KAFKA_BOOTSTRAP`.
 // Without KAFKA_BOOTSTRAP it fails (never skips), so a CI run without Kafka cannot pass silently.
-import { randomBytes } from "node:crypto";
-import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
-import type { Admin, Consumer, KafkaMessage } from "kafkajs";
-
-// kafkajs 2.x warns once per process about its changed default partitioner; every send here names
-// its partition explicitly, so the warning is noise.
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+import { AssignerProtocol } from "kafkajs";
+import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
+import { bootstrap, kafkaClient, pastBase, produce, uniqueName, type TimedRecord } from "./helpers";
 
 const PARTITIONS = 3;
 const RECORDS = 30;
 
-interface Sent {
+interface Sent extends TimedRecord {
   index: number;
-  partition: number;
-  timestamp: number;
-  value: string;
-}
-
-function bootstrap(): string[] {
-  const value = process.env.KAFKA_BOOTSTRAP;
-  if (!value || value.trim() === "") {
-    throw new Error(
-      "KAFKA_BOOTSTRAP is not set. These tests need a real Kafka broker: run\n" +
-        '  eval "$(tests/kafka/broker.sh start)"; export KAFKA_BOOTSTRAP\n' +
-        "(or `npm test`, which does that) and run jest again.",
-    );
-  }
-  return value.split(",").map((b) => b.trim());
-}
-
-function kafkaClient(brokers: string[]): Kafka {
-  return new Kafka({
-    clientId: "broker-test",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    // A few quick retries: enough for the group coordinator to come up on a fresh broker, few
-    // enough that an unreachable broker fails the test in seconds instead of minutes.
-    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
-  });
 }
 
 function newConsumer(kafka: Kafka, groupId: string): Consumer {
@@ -96,13 +65,12 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
   let kafka: Kafka;
   let admin: Admin | undefined;
   const consumers: Consumer[] = [];
-  const suffix = `${Date.now()}-${randomBytes(4).toString("hex")}`;
-  const topic = `broker-test-${suffix}`;
-  const groupId = `broker-test-group-${suffix}`;
+  const topic = uniqueName("broker-test");
+  const groupId = uniqueName("broker-test-group");
 
   beforeAll(async () => {
     const brokers = bootstrap();
-    kafka = kafkaClient(brokers);
+    kafka = kafkaClient("broker-test");
     admin = kafka.admin();
     try {
       await admin.connect();
@@ -133,30 +101,15 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
     const meta = await a.fetchTopicMetadata({ topics: [topic] });
     expect(meta.topics[0]?.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
 
-    // Whole seconds, an hour back: clear of "now" and of any broker clock-skew limit.
-    const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+    const base = pastBase();
     const sent: Sent[] = Array.from({ length: RECORDS }, (_, index) => ({
       index,
       partition: index % PARTITIONS,
       timestamp: base + index * 1000,
       value: `record-${index}`,
     }));
-    const producer = kafka.producer();
-    await producer.connect();
-    try {
-      // One send: records of one partition keep their order, so record i sits at offset floor(i/3).
-      await producer.send({
-        topic,
-        messages: sent.map((s) => ({
-          partition: s.partition,
-          key: `key-${s.index}`,
-          value: s.value,
-          timestamp: String(s.timestamp),
-        })),
-      });
-    } finally {
-      await producer.disconnect();
-    }
+    // One send: records of one partition keep their order, so record i sits at offset floor(i/3).
+    await produce(kafka, topic, sent);
 
     const ends = await a.fetchTopicOffsets(topic);
     expect(ends.map((o) => [o.partition, o.low, o.high]).sort()).toEqual([

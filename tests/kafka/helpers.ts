@@ -36,6 +36,8 @@ export function kafkaClient(clientId: string): Kafka {
     brokers: bootstrap(),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
+    // A few quick retries: enough for the group coordinator to come up on a fresh broker, few
+    // enough that an unreachable broker fails the test in seconds instead of minutes.
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
   });
 }
