@@ -1,25 +1,12 @@
 import { inspect } from "node:util";
 import { DmsClient } from "../../provider/client";
 import { DmsError, DmsResponseError, DmsUnreachableError } from "../../provider/errors";
-import { errorBody, startFakeServer, verifiesSignature, type FakeServer, type Received, type Reply } from "./fake-server";
+import { errorBody, fakeServerWithClientPerTest, verifiesSignature, type Received, type Reply } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };
 
-let server: FakeServer | undefined;
-let client: DmsClient | undefined;
-
-afterEach(async () => {
-  await client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
-
-async function setup(handler: (r: Received, index: number) => Reply) {
-  server = await startFakeServer(handler);
-  client = new DmsClient({ endpoint: new URL(server.url), projectId: "proj-1", credentials, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
-  return { server, client };
-}
+const startWithClient = fakeServerWithClientPerTest();
+const setup = (handler: (r: Received, index: number) => Reply) => startWithClient(handler, { credentials, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
 
 describe("resetMessageOffset", () => {
   test("int64 offsets arrive exact on the wire", async () => {

@@ -4,6 +4,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { DmsClient, type DmsClientOptions } from "../../provider/client";
 import { canonicalUriFromReceived } from "../../provider/signing/encoding";
 import { authorizationHeader, canonicalRequest, signature, signedHeaderNames, stringToSign } from "../../provider/signing/signer";
 
@@ -67,6 +68,29 @@ export async function startFakeServer(handler: (req: Received, index: number) =>
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * For a test file whose tests each talk to their own fake server through a DmsClient (project "proj-1"):
+ * returns the function that starts both; whatever it started is closed after each test.
+ */
+export function fakeServerWithClientPerTest(): (
+  handler: (req: Received, index: number) => Reply,
+  options: Omit<DmsClientOptions, "endpoint" | "projectId">,
+) => Promise<{ server: FakeServer; client: DmsClient }> {
+  let server: FakeServer | undefined;
+  let client: DmsClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+  return async (handler, options) => {
+    server = await startFakeServer(handler);
+    client = new DmsClient({ ...options, endpoint: new URL(server.url), projectId: "proj-1" });
+    return { server, client };
   };
 }
 

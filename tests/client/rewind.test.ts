@@ -1,27 +1,13 @@
-import { DmsClient } from "../../provider/client";
 import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/errors";
 import { renderOffsets, rewind } from "../../provider/rewind";
 import type { Task } from "../../provider/wire";
 import { fakeDmsHandler, type FakeDms } from "./fake-dms";
-import { startFakeServer, type FakeServer } from "./fake-server";
+import { fakeServerWithClientPerTest, type FakeServer } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET" };
 
-let server: FakeServer | undefined;
-let client: DmsClient | undefined;
-
-afterEach(async () => {
-  await client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
-
-async function startDms(dms: FakeDms) {
-  server = await startFakeServer(fakeDmsHandler(dms));
-  client = new DmsClient({ endpoint: new URL(server.url), projectId: "proj-1", credentials });
-  return { server, client };
-}
+const startWithClient = fakeServerWithClientPerTest();
+const startDms = (dms: FakeDms) => startWithClient(fakeDmsHandler(dms), { credentials });
 
 const resets = (s: FakeServer) => s.received.filter((r) => r.method !== "GET");
 const members = [

@@ -1,32 +1,20 @@
 import { DmsClient } from "../../provider/client";
 import { DmsError, DmsUnreachableError } from "../../provider/errors";
 import { backoffMs, createDispatcher, retryAfterMs } from "../../provider/transport";
-import { errorBody, startFakeServer, verifiesSignature, type FakeServer, type Reply } from "./fake-server";
+import { errorBody, fakeServerWithClientPerTest, verifiesSignature, type Reply } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };
 const reset = { instanceId: "inst-1", group: "g1", topic: "orders", partition: 0, position: { messageOffset: 5n } };
 
-let server: FakeServer | undefined;
-let client: DmsClient | undefined;
+const startWithClient = fakeServerWithClientPerTest();
 
-afterEach(async () => {
-  await client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
-
-async function setup(handler: (index: number) => Reply, options: { deadlineMs?: number; baseDelayMs?: number; dispatcher?: ReturnType<typeof createDispatcher> } = {}) {
-  server = await startFakeServer((_r, i) => handler(i));
-  client = new DmsClient({
-    endpoint: new URL(server.url),
-    projectId: "proj-1",
+function setup(handler: (index: number) => Reply, options: { deadlineMs?: number; baseDelayMs?: number; dispatcher?: ReturnType<typeof createDispatcher> } = {}) {
+  return startWithClient((_r, i) => handler(i), {
     credentials,
     deadlineMs: options.deadlineMs ?? 10_000,
     retry: { baseDelayMs: options.baseDelayMs ?? 20, maxDelayMs: 200 },
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
-  return { server, client };
 }
 
 const ok: Reply = { status: 204 };
@@ -77,10 +65,7 @@ describe("retries", () => {
 
   test("DMS.00400026 (operation in progress) is retried, each attempt signed again", async () => {
     let tick = Date.UTC(2026, 0, 1);
-    server = await startFakeServer((_r, i) => (i < 2 ? { status: 400, body: errorBody("DMS.00400026", "Another operation is in progress") } : ok));
-    client = new DmsClient({
-      endpoint: new URL(server.url),
-      projectId: "proj-1",
+    const { server, client } = await startWithClient((_r, i) => (i < 2 ? { status: 400, body: errorBody("DMS.00400026", "Another operation is in progress") } : ok), {
       credentials,
       retry: { baseDelayMs: 20, maxDelayMs: 50 },
       clock: () => new Date((tick += 1000)),
