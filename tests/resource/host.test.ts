@@ -6,8 +6,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSeed } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
-import { installPackedPackage, serializeInProject, type PackedProject } from "./harness/packed-project";
+import { installPackedProject, type PackedProject } from "../e2e/harness/pulumi";
 import { ProviderHost } from "./harness/provider-host";
+import { serializeInProject } from "./harness/serialize-in-project";
 
 jest.setTimeout(120_000);
 
@@ -49,7 +50,7 @@ async function clearLog(): Promise<void> {
 }
 
 beforeAll(async () => {
-  project = await installPackedPackage();
+  project = await installPackedProject();
   dms = await startDmsLocal({ seed, port: 0, admin: true, taskDelayMs: 100 });
   const registered = await serializeInProject(project, {
     endpoint: dms.url,

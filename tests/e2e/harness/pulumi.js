@@ -1,6 +1,7 @@
 // @ts-check
 // The real Pulumi engine driving the package as a user installs it. Shared by the e2e tests and the stack
-// benchmark (plain JS, so that `node tests/bench/stack.js` can use it over dist/).
+// benchmark (plain JS, so that `node tests/bench/stack.js` can use it over dist/); the resource host test
+// uses the packed project alone.
 //
 // - the `pulumi` CLI must be on PATH (tests/run.sh puts the one tests/e2e/pulumi-cli.sh builds there);
 // - the package is built, packed and installed from the tarball into a temporary project, the way a
@@ -61,10 +62,10 @@ function requirePulumiCli() {
  */
 async function installPackedProject() {
   await run("npm", ["run", "--silent", "build"], { cwd: repo, maxBuffer: BUFFER });
-  const dir = await mkdtemp(path.join(os.tmpdir(), "offset-reset-e2e-"));
+  const dir = await mkdtemp(path.join(os.tmpdir(), "offset-reset-packed-"));
   const { stdout } = await run("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: repo, maxBuffer: BUFFER });
   const tarball = /** @type {string} */ (stdout.trim().split("\n").pop());
-  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "offset-reset-e2e", private: true }));
+  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "offset-reset-packed", private: true }));
   // Dependencies come from the registry, normally already in npm's cache.
   await run("npm", ["install", `./${tarball}`, "--prefer-offline", "--no-audit", "--no-fund"], { cwd: dir, maxBuffer: BUFFER });
   const projectRequire = (/** @type {string} */ id) => require(require.resolve(id, { paths: [dir] }));
