@@ -25,8 +25,8 @@ let dms: DmsLocal;
 let host: ProviderHost;
 let serialized: string;
 
-/** The program's inputs, as the engine sends them to the provider (secrets unwrapped: the host does not accept them). */
-const declared = (): Record<string, unknown> => ({
+/** The rewind the program declares; the program also gives a security token, which `declared()` leaves out. */
+const rewindArgs = () => ({
   endpoint: dms.url,
   projectId,
   instanceId,
@@ -35,8 +35,10 @@ const declared = (): Record<string, unknown> => ({
   timestamp: "2023-11-15T06:00:00Z",
   accessKey: demo.ak,
   secretKey: demo.sk,
-  __provider: serialized,
 });
+
+/** The program's inputs, as the engine sends them to the provider (secrets unwrapped: the host does not accept them). */
+const declared = (): Record<string, unknown> => ({ ...rewindArgs(), __provider: serialized });
 
 interface Logged { method: string; path: string }
 async function requests(): Promise<Logged[]> {
@@ -52,17 +54,7 @@ async function clearLog(): Promise<void> {
 beforeAll(async () => {
   project = await installPackedProject();
   dms = await startDmsLocal({ seed, port: 0, admin: true, taskDelayMs: 100 });
-  const registered = await serializeInProject(project, {
-    endpoint: dms.url,
-    projectId,
-    instanceId,
-    group: "billing",
-    topic: "payments",
-    timestamp: "2023-11-15T06:00:00Z",
-    accessKey: demo.ak,
-    secretKey: demo.sk,
-    securityToken: TOKEN,
-  });
+  const registered = await serializeInProject(project, { ...rewindArgs(), securityToken: TOKEN });
   expect(registered.type).toBe("pulumi-nodejs:dynamic/dms:OffsetReset");
   serialized = registered.provider;
   // The engine's environment, without any DMS credential: the ones used here come from inputs or config.
