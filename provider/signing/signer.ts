@@ -40,7 +40,7 @@ export function parseSdkDate(value: string): Date | undefined {
 
 /**
  * UTF-8 bytes to hash. Node's Buffer, because noble's utf8ToBytes builds a TextEncoder and copies its
- * output on every call, and each signature encodes four strings (body, canonical request, key, string to sign).
+ * output on every call, and each signature encodes three strings (body, canonical request, string to sign).
  */
 function utf8(text: string): Uint8Array {
   return Buffer.from(text, "utf8");
