@@ -45,7 +45,10 @@ export interface DmsClientOptions {
   deadlineMs?: number;
   /** Backoff between retries (defaults 250 ms doubling up to 8 s). */
   retry?: Partial<Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">>;
-  /** A connection layer the caller owns and closes; by default the client makes (and closes) its own. */
+  /**
+   * A connection layer the client does not close: the caller's own (createDispatcher) or the process's
+   * (sharedDispatcher). By default the client makes its own and closes it in close().
+   */
   dispatcher?: Dispatcher;
   /** The signing date (X-Sdk-Date); the gateway refuses dates more than 15 minutes off. */
   clock?: () => Date;

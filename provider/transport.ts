@@ -26,9 +26,7 @@ export interface ConnectionOptions {
  * gets one pool, reached directly or (EnvHttpProxyAgent) through the proxy the environment names.
  */
 export function createDispatcher(options: ConnectionOptions = {}): Dispatcher {
-  const env = options.env ?? process.env;
-  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? "";
-  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? "";
+  const { httpProxy, httpsProxy, noProxy } = proxySettings(options.env ?? process.env);
   const agentOptions = {
     connect: { timeout: options.connectTimeoutMs ?? 10_000 },
     headersTimeout: options.headersTimeoutMs ?? 30_000,
@@ -38,7 +36,36 @@ export function createDispatcher(options: ConnectionOptions = {}): Dispatcher {
   // on every request to find that out.
   if (!httpProxy && !httpsProxy) return new Agent(agentOptions);
   // Passing "" (not undefined) stops undici from falling back to process.env behind the caller's back.
-  return new EnvHttpProxyAgent({ ...agentOptions, httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY ?? "" });
+  return new EnvHttpProxyAgent({ ...agentOptions, httpProxy, httpsProxy, noProxy });
+}
+
+function proxySettings(env: Env): { httpProxy: string; httpsProxy: string; noProxy: string } {
+  return {
+    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? "",
+    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? "",
+    noProxy: env.no_proxy ?? env.NO_PROXY ?? "",
+  };
+}
+
+/** The process's shared dispatchers, by proxy settings. They hold connections only: requests are signed per client. */
+const sharedDispatchers = new Map<string, Dispatcher>();
+
+/**
+ * One connection layer for every client of the process that finds the same proxy settings in `env`, for
+ * callers that make a client per operation (the resource host makes one per create, update and read): an
+ * Agent keeps one keep-alive pool per origin, so each endpoint keeps one pool however many clients come and go.
+ *
+ * Never closed, and no client closes it: undici unrefs a pool's idle sockets and closes them after their
+ * keep-alive timeout, so it holds no process open, and the host process ends when the engine is done with it.
+ */
+export function sharedDispatcher(env: Env = process.env): Dispatcher {
+  const key = JSON.stringify(proxySettings(env));
+  let dispatcher = sharedDispatchers.get(key);
+  if (dispatcher === undefined) {
+    dispatcher = createDispatcher({ env });
+    sharedDispatchers.set(key, dispatcher);
+  }
+  return dispatcher;
 }
 
 export interface RetryPolicy {
@@ -123,7 +150,7 @@ export class Transport {
   readonly #ownsDispatcher: boolean;
   readonly #policy: RetryPolicy;
 
-  /** `dispatcher`: a connection layer the caller owns (and closes); by default one from createDispatcher(). */
+  /** `dispatcher`: a connection layer someone else closes (or the process's shared one); by default one from createDispatcher(). */
   constructor(endpoint: URL, options: { policy?: Partial<RetryPolicy>; dispatcher?: Dispatcher } = {}) {
     this.#origin = endpoint.origin;
     this.#host = endpoint.host;

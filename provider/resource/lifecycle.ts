@@ -6,6 +6,7 @@ import type { Credentials } from "../signing/signer";
 import { resolveEndpoint } from "../endpoints";
 import { ConfigurationError } from "../errors";
 import { rewind, renderOffsets } from "../rewind";
+import { sharedDispatcher } from "../transport";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
 import { publicInputs, type CheckedInputs, type Outputs, type RewindOutputs } from "./properties";
 import { waitBudget } from "./timeouts";
@@ -52,13 +53,8 @@ export async function readOffsets(props: Outputs, ctx: ProviderContext): Promise
     ctx.log.warn(`OffsetReset refresh of group ${props.group}: currentOffsets not read: ${e.message}`);
     return props;
   }
-  const client = clientFor(props, credentials, ctx);
-  try {
-    const live = await client.listGroupMessageOffsets(props.instanceId, props.group, props.topic);
-    return { ...props, currentOffsets: renderOffsets(live) };
-  } finally {
-    await client.close();
-  }
+  const live = await clientFor(props, credentials, ctx).listGroupMessageOffsets(props.instanceId, props.group, props.topic);
+  return { ...props, currentOffsets: renderOffsets(live) };
 }
 
 /** What delete tells the user: DMS is not called. */
@@ -72,35 +68,36 @@ export function deleteNotice(props: Outputs): string {
 
 async function runRewind(inputs: CheckedInputs, operationTimeout: string | undefined, ctx: ProviderContext): Promise<RewindOutputs> {
   const client = clientFor(inputs, resolveCredentials(inputs, ctx.env, ctx.stack), ctx);
-  try {
-    const budget = waitBudget(inputs.waitForInactiveGroupSeconds, operationTimeout);
-    const result = await rewind(
-      client,
-      {
-        instanceId: inputs.instanceId,
-        group: inputs.group,
-        ...(inputs.topic !== undefined && { topic: inputs.topic }),
-        partition: inputs.partition,
-        position:
-          inputs.messageOffset !== undefined ? { messageOffset: BigInt(inputs.messageOffset) } : { timestamp: inputs.timestamp as number },
-        legacyApi: inputs.legacyApi,
-      },
-      { ...budget, log: (message: string) => ctx.log.info(message) },
-    );
-    const applied = renderOffsets(result.appliedOffsets);
-    return {
-      resetAt: result.resetAt,
-      requestId: result.requestId,
-      previousOffsets: renderOffsets(result.previousOffsets),
-      appliedOffsets: applied,
-      ...(result.taskId !== undefined && { taskId: result.taskId }),
-      currentOffsets: applied,
-    };
-  } finally {
-    await client.close();
-  }
+  const budget = waitBudget(inputs.waitForInactiveGroupSeconds, operationTimeout);
+  const result = await rewind(
+    client,
+    {
+      instanceId: inputs.instanceId,
+      group: inputs.group,
+      ...(inputs.topic !== undefined && { topic: inputs.topic }),
+      partition: inputs.partition,
+      position:
+        inputs.messageOffset !== undefined ? { messageOffset: BigInt(inputs.messageOffset) } : { timestamp: inputs.timestamp as number },
+      legacyApi: inputs.legacyApi,
+    },
+    { ...budget, log: (message: string) => ctx.log.info(message) },
+  );
+  const applied = renderOffsets(result.appliedOffsets);
+  return {
+    resetAt: result.resetAt,
+    requestId: result.requestId,
+    previousOffsets: renderOffsets(result.previousOffsets),
+    appliedOffsets: applied,
+    ...(result.taskId !== undefined && { taskId: result.taskId }),
+    currentOffsets: applied,
+  };
 }
 
+/**
+ * A client for one operation. The host runs every resource's operations in one process, so the clients share
+ * the process's connection pool for their endpoint instead of each opening its own; the signer (and with it
+ * the credentials) stays the client's.
+ */
 function clientFor(
   where: { projectId: string; endpoint?: string; region?: string },
   credentials: Credentials,
@@ -108,7 +105,7 @@ function clientFor(
 ): DmsClient {
   const settings = endpointSettings(where, ctx.env, ctx.stack);
   if (settings === undefined) throw new ConfigurationError("no DMS endpoint: set endpoint or region");
-  return new DmsClient({ endpoint: resolveEndpoint(settings), projectId: where.projectId, credentials });
+  return new DmsClient({ endpoint: resolveEndpoint(settings), projectId: where.projectId, credentials, dispatcher: sharedDispatcher(ctx.env) });
 }
 
 function previousResult(olds: Outputs): RewindOutputs {

@@ -1,6 +1,6 @@
 import { DmsClient } from "../../provider/client";
 import { DmsUnreachableError } from "../../provider/errors";
-import { createDispatcher } from "../../provider/transport";
+import { createDispatcher, sharedDispatcher } from "../../provider/transport";
 import { startFakeServer, verifiesSignature, type FakeServer } from "./fake-server";
 import { startProxy, type CountingProxy } from "./proxy";
 import { selfSignedCertificate } from "./tls";
@@ -68,6 +68,24 @@ describe("proxy from the environment", () => {
     expect(err).toBeInstanceOf(DmsUnreachableError);
     expect(err.message).toMatch(/self[- ]signed certificate/i);
     expect(server.received).toHaveLength(0);
+  });
+});
+
+describe("the process's shared connection pools", () => {
+  test("clients reuse the pool of earlier clients that saw the same proxy settings, and only theirs", async () => {
+    server = await startFakeServer(showGroup);
+    const shared = (env: Record<string, string>) => new DmsClient({ endpoint: new URL(server.url), projectId: "p", credentials, dispatcher: sharedDispatcher(env), deadlineMs: 2000 });
+    for (let i = 0; i < 3; i++) await shared({}).showGroup("i", "g1");
+    const direct = server.connections();
+    for (let i = 0; i < 3; i++) await shared({ HTTP_PROXY: proxy.url }).showGroup("i", "g1");
+    const tunnels = proxy.seen.length;
+    expect(tunnels).toBeGreaterThan(0);
+    expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${new URL(server.url).host}`]));
+    for (let i = 0; i < 3; i++) await shared({}).showGroup("i", "g1");
+    // The later direct clients went neither through the proxy nor over a new connection.
+    expect(proxy.seen).toHaveLength(tunnels);
+    expect(server.connections()).toBe(direct + tunnels);
+    expect(server.received).toHaveLength(9);
   });
 });
 

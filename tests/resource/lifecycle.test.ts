@@ -6,6 +6,8 @@ import { offsetResetProvider as provider } from "../../provider/resource/provide
 import { CONFIG_KEYS } from "../../provider/resource/connection";
 import { parseSeed } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
+import { fakeDmsHandler } from "../client/fake-dms";
+import { startFakeServer } from "../client/fake-server";
 
 const seed = parseSeed(readFileSync(path.resolve(__dirname, "../../dms-local/seed.default.json"), "utf8"));
 const demo = seed.credentials[0] as { ak: string; sk: string };
@@ -90,6 +92,21 @@ test("create sends exactly one reset and records the offsets before and after", 
   expect(text).not.toContain(demo.ak);
   expect(text).not.toContain(demo.sk);
   expect(outs).not.toHaveProperty("accessKey");
+});
+
+test("the creates of one host process share one keep-alive connection to their endpoint", async () => {
+  const server = await startFakeServer(fakeDmsHandler({ states: ["EMPTY"], members: [], offsets: new Map([["payments", [10n, 20n]]]), tasks: [] }));
+  try {
+    const createFor = async (group: string) => create(await checked({ ...declared(), endpoint: server.url, group }));
+    await createFor("billing-a");
+    const opened = server.connections();
+    for (const group of ["billing-b", "billing-c", "billing-d"]) await createFor(group);
+    expect(server.received.filter((r) => r.method === "PUT")).toHaveLength(4);
+    // The later creates went over the connections the first one opened.
+    expect(server.connections()).toBe(opened);
+  } finally {
+    await server.close();
+  }
 });
 
 test("a busy group without a wait fails naming its state and members, and nothing is reset", async () => {
