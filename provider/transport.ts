@@ -1,10 +1,12 @@
 // HTTP to one DMS endpoint: a keep-alive connection pool (through HTTP(S)_PROXY unless NO_PROXY says
-// otherwise), timeouts, and retries with exponential backoff and jitter inside one overall deadline.
+// otherwise), timeouts, and retries inside one overall deadline: with exponential backoff and jitter after
+// failures, and in turns of the endpoint's shared pace (pace.ts) after throttling.
 // TLS is always verified; extra CAs come from NODE_EXTRA_CA_CERTS, which Node applies itself.
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
 import { DmsUnreachableError } from "./errors";
 import { parseJson } from "./json";
+import { paceOf, type Pace } from "./pace";
 import { canonicalQuery, type Query } from "./signing/encoding";
 import { ErrorBody } from "./wire";
 
@@ -149,12 +151,14 @@ export class Transport {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #policy: RetryPolicy;
+  readonly #pace: Pace;
 
   /** `dispatcher`: a connection layer someone else closes (or the process's shared one); by default one from createDispatcher(). */
   constructor(endpoint: URL, options: { policy?: Partial<RetryPolicy>; dispatcher?: Dispatcher } = {}) {
     this.#origin = endpoint.origin;
     this.#host = endpoint.host;
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+    this.#pace = paceOf(this.#origin);
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? createDispatcher();
   }
@@ -165,6 +169,13 @@ export class Transport {
     const path = query ? `${request.encodedPath}?${query}` : request.encodedPath;
     let lastAnswer: Answer | undefined;
     for (let retry = 1; ; retry++) {
+      // While the endpoint throttles, every request waits for its turn in the endpoint's pace.
+      const wait = this.#pace.take(Date.now(), deadline);
+      if (wait === undefined) {
+        if (lastAnswer) return final(lastAnswer);
+        throw new DmsUnreachableError({ method: request.method, path, code: undefined, reason: `the endpoint is throttling and has no free turn within the ${this.#policy.deadlineMs} ms deadline`, deadlinePassed: true });
+      }
+      if (wait > 0) await sleep(wait);
       let outcome: Answer | DmsUnreachableError;
       try {
         outcome = await this.#attempt(request, path, sign, deadline);
@@ -173,26 +184,32 @@ export class Transport {
         // A retry cut short by the deadline says less than the answer that made us retry.
         outcome = e.deadlinePassed && lastAnswer ? lastAnswer : e;
       }
-      const delay = outcome === lastAnswer ? undefined : this.#retryDelay(outcome, retry);
+      if (outcome === lastAnswer) return final(outcome);
+      if (!(outcome instanceof DmsUnreachableError)) {
+        const now = Date.now();
+        if (outcome.status === 429) this.#pace.throttled(now, retryAfterMs(outcome.retryAfter, now));
+        else this.#pace.answered(now, wait > 0);
+      }
+      const delay = this.#retryDelay(outcome, retry);
       if (delay === undefined || Date.now() + delay >= deadline) {
         if (outcome instanceof DmsUnreachableError) throw outcome;
-        return { status: outcome.status, requestId: outcome.requestId, body: outcome.body };
+        return final(outcome);
       }
       if (!(outcome instanceof DmsUnreachableError)) lastAnswer = outcome;
-      await sleep(delay);
+      if (delay > 0) await sleep(delay);
     }
   }
 
-  /** How long to wait before trying again, or undefined when this outcome is final. */
+  /** How long to wait before trying again (besides the pace), or undefined when this outcome is final. */
   #retryDelay(outcome: Answer | DmsUnreachableError, retry: number): number | undefined {
     if (outcome instanceof DmsUnreachableError) {
       return outcome.code !== undefined && RETRY_ERROR_CODES.includes(outcome.code) ? backoffMs(retry, this.#policy) : undefined;
     }
+    // A 429 waits for the pace alone, which it has just slowed down and pushed past any Retry-After: a sleep of
+    // its own would leave the endpoint's turns unused.
+    if (outcome.status === 429) return 0;
     const again = RETRY_STATUSES.includes(outcome.status) || (outcome.status === 400 && isOperationInProgress(outcome.body));
-    if (!again) return undefined;
-    // Retry-After is the server's minimum; our own backoff stays the floor so that "Retry-After: 0" cannot
-    // turn the loop into a burst against a throttled gateway.
-    return Math.max(retryAfterMs(outcome.retryAfter) ?? 0, backoffMs(retry, this.#policy));
+    return again ? backoffMs(retry, this.#policy) : undefined;
   }
 
   /** One signed request and its whole answer; connection failures and the deadline reject. */
@@ -260,6 +277,10 @@ export class Transport {
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
+}
+
+function final(answer: Answer): IncomingResponse {
+  return { status: answer.status, requestId: answer.requestId, body: answer.body };
 }
 
 function isOperationInProgress(body: string): boolean {

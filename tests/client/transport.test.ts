@@ -1,7 +1,8 @@
+import { RateLimiter } from "../../dms-local/rate-limit";
 import { DmsClient } from "../../provider/client";
 import { DmsError, DmsUnreachableError } from "../../provider/errors";
 import { backoffMs, createDispatcher, retryAfterMs } from "../../provider/transport";
-import { errorBody, fakeServerWithClientPerTest, verifiesSignature, type Reply } from "./fake-server";
+import { errorBody, fakeServerWithClientPerTest, startFakeServer, verifiesSignature, type Reply } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };
 const reset = { instanceId: "inst-1", group: "g1", topic: "orders", partition: 0, position: { messageOffset: 5n } };
@@ -21,13 +22,13 @@ const ok: Reply = { status: 204 };
 
 describe("retries", () => {
   test("429 is retried after the Retry-After the server asked for", async () => {
-    const { server, client } = await setup((i) => (i === 0 ? { status: 429, body: errorBody("APIG.0308", "throttled"), headers: { "retry-after": "1" } } : ok));
+    const { server, client } = await setup((i) => (i === 0 ? { status: 429, body: errorBody("APIG.0308", "throttled"), headers: { "retry-after": "2" } } : ok));
     await expect(client.resetMessageOffset(reset)).resolves.toEqual({ requestId: "req-2" });
     expect(server.received).toHaveLength(2);
     const waited = (server.received[1]?.at ?? 0) - (server.received[0]?.at ?? 0);
-    // The backoff alone would be 10-20 ms here; a wait of about a second can only come from Retry-After.
-    expect(waited).toBeGreaterThanOrEqual(950);
-    expect(waited).toBeLessThan(3000);
+    // Without Retry-After the retry would wait one turn of the endpoint's pace, a second at most (MIN_RATE);
+    // two seconds can only come from Retry-After. (The deadline, 10 s, bounds it from above.)
+    expect(waited).toBeGreaterThanOrEqual(1950);
   });
 
   test.each([500, 502, 503, 504])("%d is retried: the same request, signed again", async (status) => {
@@ -103,18 +104,60 @@ describe("retries", () => {
     expect(took).toBeLessThan(800 + 1500);
   });
 
-  test("a Retry-After beyond the deadline is not waited for", async () => {
-    const { server, client } = await setup(() => ({ status: 429, body: errorBody("APIG.0308", "throttled"), headers: { "retry-after": "30" } }), { deadlineMs: 2000 });
+  test("a Retry-After beyond the deadline is not waited for, by this client or any other of the endpoint", async () => {
+    const { server, client } = await setup(() => ({ status: 429, body: errorBody("APIG.0308", "throttled"), headers: { "retry-after": "60" } }), { deadlineMs: 20_000 });
     const started = Date.now();
     await expect(client.resetMessageOffset(reset)).rejects.toMatchObject({ status: 429, errorCode: "APIG.0308" });
     expect(server.received).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Waiting for the Retry-After (60 s) or until the deadline (20 s) would take far longer than this generous bound.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Another client of the same endpoint gets no turn before the Retry-After either: it fails without sending.
+    const other = new DmsClient({ endpoint: new URL(server.url), projectId: "proj-1", credentials, deadlineMs: 20_000 });
+    try {
+      const err = (await other.showGroup("inst-1", "g1").catch((e: unknown) => e)) as DmsUnreachableError;
+      expect(err).toBeInstanceOf(DmsUnreachableError);
+      expect(err.message).toBe("DMS GET /v2/proj-1/instances/inst-1/groups/g1 failed: the endpoint is throttling and has no free turn within the 20000 ms deadline");
+      expect(server.received).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await other.close();
+    }
   });
 
   test("DMS.00400026 that never clears ends at the deadline with its own error", async () => {
     const { server, client } = await setup(() => ({ status: 400, body: errorBody("DMS.00400026", "in progress") }), { deadlineMs: 500, baseDelayMs: 40 });
     await expect(client.resetMessageOffset(reset)).rejects.toMatchObject({ status: 400, errorCode: "DMS.00400026" });
     expect(server.received.length).toBeGreaterThan(1);
+  });
+});
+
+describe("throttling", () => {
+  test("the clients of an endpoint that throttles take turns: every request answered, few refused", async () => {
+    // The gateway's limit and what it answers beyond it (APIG.0308, no Retry-After), as dms-local does.
+    const limit = 20;
+    const gateway = new RateLimiter(limit);
+    const server = await startFakeServer(() =>
+      gateway.admit(Date.now())
+        ? { status: 200, body: JSON.stringify({ group: { group_id: "g1", state: "EMPTY" } }) }
+        : { status: 429, body: errorBody("APIG.0308", `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`) },
+    );
+    // Three clients (as the resource host makes one per operation), four callers each, five requests in a row per caller.
+    const clients = [1, 2, 3].map(() => new DmsClient({ endpoint: new URL(server.url), projectId: "proj-1", credentials, deadlineMs: 30_000 }));
+    try {
+      const callers = clients.flatMap((c) => [1, 2, 3, 4].map(async () => {
+        for (let i = 0; i < 5; i++) await c.showGroup("inst-1", "g1");
+      }));
+      await Promise.all(callers);
+      const refused = server.received.length - 60;
+      // The first burst beyond the limit is refused (nobody knows the limit yet: about one request per caller);
+      // after that the callers wait for turns that the gateway admits, instead of each coming back on its own
+      // backoff to be refused again (that refused about 40 requests here).
+      expect(refused).toBeGreaterThan(0);
+      expect(refused).toBeLessThan(25);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close();
+    }
   });
 });
 
