@@ -116,11 +116,16 @@ async function reset(ctx: HandlerContext): Promise<Reply> {
   return { status: 204 };
 }
 
-async function showGroup(ctx: HandlerContext): Promise<Reply> {
+/** The path's group with its committed offsets and the logs of their topics: what both group views show. */
+async function groupWithOffsets(ctx: HandlerContext): Promise<{ g: GroupDescription; offsets: CommittedOffset[]; logs: Map<string, PartitionOffsets[]> }> {
   const instanceId = param(ctx, "instance_id");
   const g = await requireGroup(ctx.world, instanceId, param(ctx, "group"));
   const offsets = await ctx.world.committedOffsets(instanceId, g.group);
-  const logs = await logsByTopic(ctx.world, instanceId, offsets);
+  return { g, offsets, logs: await logsByTopic(ctx.world, instanceId, offsets) };
+}
+
+async function showGroup(ctx: HandlerContext): Promise<Reply> {
+  const { g, offsets, logs } = await groupWithOffsets(ctx);
   const totalLag = offsets.reduce((sum, o) => sum + lag(o.offset, logOf(logs.get(o.topic), o.partition)?.logEndOffset ?? o.offset), 0n);
   return {
     status: 200,
@@ -139,10 +144,7 @@ async function showGroup(ctx: HandlerContext): Promise<Reply> {
 }
 
 async function showGroups(ctx: HandlerContext): Promise<Reply> {
-  const instanceId = param(ctx, "instance_id");
-  const g = await requireGroup(ctx.world, instanceId, param(ctx, "group"));
-  const offsets = await ctx.world.committedOffsets(instanceId, g.group);
-  const logs = await logsByTopic(ctx.world, instanceId, offsets);
+  const { g, offsets, logs } = await groupWithOffsets(ctx);
   return {
     status: 200,
     body: {
