@@ -10,7 +10,7 @@ import { encodePath, type Query } from "./signing/encoding";
 import { RequestSigner, type Credentials } from "./signing/signer";
 import { Transport, type IncomingResponse, type OutgoingRequest, type RetryPolicy, type Signer } from "./transport";
 import {
-  ErrorBody,
+  errorBodyOf,
   GroupMessageOffsetsPage,
   ShowGroupResponse,
   ShowGroupsResponse,
@@ -202,14 +202,10 @@ export class DmsClient {
   }
 
   #error(request: OutgoingRequest, response: IncomingResponse): DmsError {
-    let errorCode = "";
-    let errorMsg = response.body.slice(0, 300);
-    try {
-      const parsed = ErrorBody.safeParse(parseJson(response.body));
-      if (parsed.success) ({ error_code: errorCode, error_msg: errorMsg } = parsed.data);
-    } catch {
-      // Not JSON (a proxy's HTML page, an empty body): the start of the text is the best description.
-    }
+    const parsed = errorBodyOf(response.body);
+    // Not DMS's error shape (a proxy's HTML page, an empty body): the start of the text is the best description.
+    const errorCode = parsed?.error_code ?? "";
+    const errorMsg = parsed?.error_msg ?? response.body.slice(0, 300);
     return new DmsError({
       status: response.status,
       errorCode: this.#redact(errorCode),

@@ -5,10 +5,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
 import { DmsUnreachableError } from "./errors";
-import { parseJson } from "./json";
 import { paceOf, type Pace } from "./pace";
 import { canonicalQuery, type Query } from "./signing/encoding";
-import { ErrorBody } from "./wire";
+import { errorBodyOf } from "./wire";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -284,11 +283,6 @@ function final(answer: Answer): IncomingResponse {
 }
 
 function isOperationInProgress(body: string): boolean {
-  if (!body.includes(OPERATION_IN_PROGRESS)) return false;
-  try {
-    const parsed = ErrorBody.safeParse(parseJson(body));
-    return parsed.success && parsed.data.error_code === OPERATION_IN_PROGRESS;
-  } catch {
-    return false;
-  }
+  // The substring test first: most 400s are something else, and parsing them is wasted work.
+  return body.includes(OPERATION_IN_PROGRESS) && errorBodyOf(body)?.error_code === OPERATION_IN_PROGRESS;
 }

@@ -2,6 +2,7 @@
 // Field names are DMS's own (snake_case). Offsets are int64 and parsed to bigint; see json.ts for
 // how they survive JSON.
 import { z } from "zod";
+import { parseJson } from "./json";
 
 /** An int64 as DMS writes it: a JSON number, or (after parseJson) a decimal string when past 2^53. */
 export const WireInt64 = z
@@ -23,6 +24,16 @@ export const ErrorBody = z.object({
   error_msg: z.string(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The `{error_code, error_msg}` of a failure's body, or undefined when the body is not one (a proxy's page, nothing). */
+export function errorBodyOf(text: string): ErrorBody | undefined {
+  try {
+    const parsed = ErrorBody.safeParse(parseJson(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** ShowGroup: `GET /v2/{project_id}/instances/{instance_id}/groups/{group}`. */
 export const ShowGroupResponse = z.object({
