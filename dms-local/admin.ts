@@ -1,7 +1,7 @@
 // The unsigned `/__admin/` API, served only with --admin: arm faults, read or clear the request
 // log, and stop a group's consumers (now or after a delay) the way a session timeout would.
 import { z } from "zod";
-import { parseJson } from "../provider/json";
+import { parseJson } from "../provider/dms/json";
 import { DmsError, groupNotFound, instanceNotFound } from "./errors";
 import { FaultRule, type Faults } from "./faults";
 import type { RequestLog } from "./request-log";

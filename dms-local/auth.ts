@@ -2,8 +2,8 @@
 // the request as received (path segments decoded and re-encoded, raw query with repeated keys, the
 // signed headers' values, the body bytes) and compared in constant time.
 import { timingSafeEqual } from "node:crypto";
-import { canonicalUriFromReceived, type Query } from "../provider/signing/encoding";
-import { ALGORITHM, canonicalRequest, parseSdkDate, signature, stringToSign } from "../provider/signing/signer";
+import { canonicalUriFromReceived, type Query } from "../provider/dms/signing/encoding";
+import { ALGORITHM, canonicalRequest, parseSdkDate, signature, stringToSign } from "../provider/dms/signing/signer";
 import { badAuthentication, wrongProject, type DmsError } from "./errors";
 import type { Seed } from "./seed";
 

@@ -1,6 +1,6 @@
 // What dms-local was asked and what it answered, for tests to read back through the admin API.
 // Never holds a header: the credential is recorded as its index in the seed's list.
-import type { Query } from "../provider/signing/encoding";
+import type { Query } from "../provider/dms/signing/encoding";
 
 export interface LoggedRequest {
   method: string;

@@ -2,7 +2,7 @@
 // live consumers, partition -1 = every partition, offsets clamped to [log start, log end],
 // timestamps resolved to the first record at or after them; with a topic the reset applies at once,
 // without one it runs as a `kafkaResetConsumerOffset` task over every topic the group has offsets for.
-import { RESET_TASK_NAME, ResetMessageOffsetBody } from "../provider/wire";
+import { RESET_TASK_NAME, ResetMessageOffsetBody } from "../provider/dms/wire";
 import { groupNotEmpty, groupNotFound, instanceNotFound, invalidParameter, operationInProgress } from "./errors";
 import { MEMBERLESS_STATES } from "./seed";
 import type { TaskOwner, TaskRunner } from "./tasks";

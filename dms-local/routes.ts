@@ -1,6 +1,6 @@
 // The DMS API dms-local serves: which method and path go to which handler, and each handler's
 // answer in DMS's JSON (snake_case, int64 offsets as exact numbers).
-import { parseJson } from "../provider/json";
+import { parseJson } from "../provider/dms/json";
 import { invalidParameter } from "./errors";
 import { parseResetBody, requireGroup, requireInstance, resetMessageOffset } from "./reset";
 import type { Seed } from "./seed";

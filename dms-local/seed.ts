@@ -2,8 +2,8 @@
 // and consumer groups. The zod schema is the type; offsets are int64 and read exactly (parseJson).
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { parseJson } from "../provider/json";
-import { WireInt64 } from "../provider/wire";
+import { parseJson } from "../provider/dms/json";
+import { WireInt64 } from "../provider/dms/wire";
 
 const Offset = WireInt64.pipe(z.bigint().nonnegative("offsets must be >= 0"));
 

@@ -3,7 +3,7 @@
 // authentication and its handler, and is written to the request log.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { stringifyJson } from "../provider/json";
+import { stringifyJson } from "../provider/dms/json";
 import { ADMIN_ROUTES } from "./admin";
 import { authenticate, parseRawQuery } from "./auth";
 import { badRequest, DmsError, internalError, noSuchApi, throttled } from "./errors";

@@ -2,7 +2,7 @@
 // (or FAILED), all visible through the World's task list as GET .../tasks shows them. It also knows
 // which subjects have an operation in progress (a task, or work run through `hold`).
 import { randomUUID } from "node:crypto";
-import { stringifyJson } from "../provider/json";
+import { stringifyJson } from "../provider/dms/json";
 import type { TaskRecord, World } from "./world";
 
 export interface TaskOwner {

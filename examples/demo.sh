@@ -37,7 +37,7 @@ done
 [ -n "$url" ] || { echo "dms-local did not start; see $ws/dms-local.log" >&2; exit 1; }
 echo "dms-local is serving the default seed at $url"
 
-cli=(node dist/provider/cli.js)
+cli=(node dist/provider/cli/main.js)
 echo
 echo "== dms-offsets show: group billing before anything"
 "${cli[@]}" show --project-id "$project" --instance-id "$instance" --group billing --endpoint "$url"

@@ -2,9 +2,9 @@
 // normalise what is stored (offset as a decimal string, timestamp as epoch milliseconds). During preview
 // some inputs are not known yet; those are left alone, and rules that depend on them wait for `up`.
 import { z } from "zod";
-import { RewindTarget, describeIssues } from "../inputs";
+import { RewindTarget, describeIssues } from "../rewind/target";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
-import { resolveEndpoint } from "../endpoints";
+import { resolveEndpoint } from "../dms/endpoints";
 import { UNKNOWN, withoutUndefined } from "./properties";
 import { parseDuration } from "./timeouts";
 

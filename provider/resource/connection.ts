@@ -1,9 +1,9 @@
 // Where and as whom the resource talks to DMS: the endpoint and the credentials, each taken from the
 // resource's inputs first, then from the environment (the same variables as the CLI), then from stack
 // configuration, which Pulumi hands dynamic providers through ResourceProvider.configure.
-import type { Credentials } from "../signing/signer";
-import { credentialsFromEnv, regionFromEnv } from "../credentials";
-import { ConfigurationError } from "../errors";
+import type { Credentials } from "../dms/signing/signer";
+import { credentialsFromEnv, regionFromEnv } from "../dms/credentials";
+import { ConfigurationError } from "../dms/errors";
 
 /**
  * Stack configuration keys, in the package's own namespace so they do not depend on the project's name

@@ -2,8 +2,8 @@
 // rewind (triggers: an update that resets), and which only change how DMS is reached or how long to wait
 // (an update that resets nothing). Both sides are compared normalised, so "10" and 10, or an ISO time and
 // its epoch milliseconds, are the same value.
-import { MessageOffset, Timestamp } from "../inputs";
-import { resolveEndpoint } from "../endpoints";
+import { MessageOffset, Timestamp } from "../rewind/target";
+import { resolveEndpoint } from "../dms/endpoints";
 import { containsUnknown, REPLACE_KEYS } from "./properties";
 import { parseDuration } from "./timeouts";
 

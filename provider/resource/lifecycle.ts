@@ -1,12 +1,12 @@
 // What create, update, read and delete do to DMS. Create and a triggers update run one rewind; read only
 // reads offsets; delete sends nothing, because committed offsets cannot be un-reset.
 import { randomUUID } from "node:crypto";
-import { DmsClient } from "../client";
-import type { Credentials } from "../signing/signer";
-import { resolveEndpoint } from "../endpoints";
-import { ConfigurationError } from "../errors";
-import { rewind, renderOffsets } from "../rewind";
-import { sharedDispatcher } from "../transport";
+import { DmsClient } from "../dms/client";
+import type { Credentials } from "../dms/signing/signer";
+import { resolveEndpoint } from "../dms/endpoints";
+import { ConfigurationError } from "../dms/errors";
+import { rewind, renderOffsets } from "../rewind/rewind";
+import { sharedDispatcher } from "../dms/transport";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
 import { publicInputs, type CheckedInputs, type Outputs, type RewindOutputs } from "./properties";
 import { waitBudget } from "./timeouts";

@@ -2,7 +2,7 @@
 // inputs) and what create/update/read return (outputs). Everything here must survive Pulumi's property
 // encoding, so offsets are decimal strings and timestamps epoch-millisecond numbers, never bigints.
 import { runtime } from "@pulumi/pulumi";
-import type { RenderedOffset } from "../rewind";
+import type { RenderedOffset } from "../rewind/rewind";
 
 /** How Pulumi hands a dynamic provider a value that is not known yet (during preview). */
 export const UNKNOWN: string = runtime.unknownValue;

@@ -3,8 +3,8 @@
 // Ours includes encoding the path (the SDK encodes its path inside sign()); each side gets the body
 // as it takes it (ours the JSON text it sends, the SDK the object it stringifies).
 "use strict";
-const { encodePath } = require("../../dist/provider/signing/encoding.js");
-const { canonicalRequest, RequestSigner, signRequest, signature, stringToSign } = require("../../dist/provider/signing/signer.js");
+const { encodePath } = require("../../dist/provider/dms/signing/encoding.js");
+const { canonicalRequest, RequestSigner, signRequest, signature, stringToSign } = require("../../dist/provider/dms/signing/signer.js");
 const { AKSKSigner } = require("@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner");
 const { BasicCredentials } = require("@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials");
 

@@ -8,7 +8,7 @@ import { startFakeServer, type FakeServer } from "../client/fake-server";
 import { startProxy, type CountingProxy } from "../client/proxy";
 import { selfSignedCertificate } from "../client/tls";
 
-const bin = join(__dirname, "..", "..", "dist", "provider", "cli.js");
+const bin = join(__dirname, "..", "..", "dist", "provider", "cli", "main.js");
 
 function runBin(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,4 +1,4 @@
-import { main } from "../../provider/cli";
+import { main } from "../../provider/cli/main";
 import { fakeDmsHandler, type FakeDms } from "../client/fake-dms";
 import { errorBody, startFakeServer, type FakeServer } from "../client/fake-server";
 

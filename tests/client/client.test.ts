@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
-import { DmsClient } from "../../provider/client";
-import { DmsError, DmsResponseError, DmsUnreachableError } from "../../provider/errors";
+import { DmsClient } from "../../provider/dms/client";
+import { DmsError, DmsResponseError, DmsUnreachableError } from "../../provider/dms/errors";
 import { errorBody, fakeServerWithClientPerTest, verifiesSignature, type Received, type Reply } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };

@@ -1,11 +1,12 @@
 // The client, rewind() and the CLI against dms-local: real signature checks, real reset semantics and
 // tasks, and faults injected through its admin API.
 import { request } from "undici";
-import { main } from "../../provider/cli";
-import { DmsClient } from "../../provider/client";
-import { DmsError, GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/errors";
-import { rewind } from "../../provider/rewind";
-import { RESET_TASK_NAME } from "../../provider/wire";
+import { main } from "../../provider/cli/main";
+import { DmsClient } from "../../provider/dms/client";
+import { DmsError } from "../../provider/dms/errors";
+import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/rewind/errors";
+import { rewind } from "../../provider/rewind/rewind";
+import { RESET_TASK_NAME } from "../../provider/dms/wire";
 import { MemoryWorld } from "../../dms-local/memory-world";
 import type { LoggedRequest } from "../../dms-local/request-log";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";

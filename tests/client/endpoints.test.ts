@@ -1,7 +1,7 @@
 import { KafkaRegion } from "@huaweicloud/huaweicloud-sdk-kafka/v2/KafkaRegion";
-import { credentialsFromEnv, projectIdFromEnv, regionFromEnv } from "../../provider/credentials";
-import { KAFKA_REGIONS, resolveEndpoint } from "../../provider/endpoints";
-import { ConfigurationError } from "../../provider/errors";
+import { credentialsFromEnv, projectIdFromEnv, regionFromEnv } from "../../provider/dms/credentials";
+import { KAFKA_REGIONS, resolveEndpoint } from "../../provider/dms/endpoints";
+import { ConfigurationError } from "../../provider/dms/errors";
 
 describe("resolveEndpoint", () => {
   test("maps every region exactly as the official SDK's KafkaRegion table", () => {

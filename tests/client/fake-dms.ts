@@ -1,6 +1,6 @@
 // Just enough of DMS for the rewind and CLI tests: one group with scripted states, members, offsets
 // that a reset moves, and an instance task list the test can drive.
-import type { Task } from "../../provider/wire";
+import type { Task } from "../../provider/dms/wire";
 import type { Received, Reply } from "./fake-server";
 
 export interface FakeDms {

@@ -4,9 +4,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { DmsClient, type DmsClientOptions } from "../../provider/client";
-import { canonicalUriFromReceived } from "../../provider/signing/encoding";
-import { authorizationHeader, canonicalRequest, signature, signedHeaderNames, stringToSign } from "../../provider/signing/signer";
+import { DmsClient, type DmsClientOptions } from "../../provider/dms/client";
+import { canonicalUriFromReceived } from "../../provider/dms/signing/encoding";
+import { authorizationHeader, canonicalRequest, signature, signedHeaderNames, stringToSign } from "../../provider/dms/signing/signer";
 
 export interface Received {
   method: string;

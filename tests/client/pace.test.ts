@@ -1,5 +1,5 @@
 // The shared pace of a throttling endpoint, driven with explicit times (milliseconds): who waits how long.
-import { IDLE_MS, LOWER, MIN_RATE, Pace, RAISE_PER_SECOND } from "../../provider/pace";
+import { IDLE_MS, LOWER, MIN_RATE, Pace, RAISE_PER_SECOND } from "../../provider/dms/pace";
 
 /** The waits of `n` requests all ready at `now`: turns one after another. */
 function turns(pace: Pace, now: number, n: number): number[] {

@@ -1,6 +1,6 @@
-import { DmsClient } from "../../provider/client";
-import { DmsUnreachableError } from "../../provider/errors";
-import { createDispatcher, sharedDispatcher } from "../../provider/transport";
+import { DmsClient } from "../../provider/dms/client";
+import { DmsUnreachableError } from "../../provider/dms/errors";
+import { createDispatcher, sharedDispatcher } from "../../provider/dms/transport";
 import { startFakeServer, verifiesSignature, type FakeServer } from "./fake-server";
 import { startProxy, type CountingProxy } from "./proxy";
 import { selfSignedCertificate } from "./tls";

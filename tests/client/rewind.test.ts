@@ -1,6 +1,6 @@
-import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/errors";
-import { renderOffsets, rewind } from "../../provider/rewind";
-import type { Task } from "../../provider/wire";
+import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/rewind/errors";
+import { renderOffsets, rewind } from "../../provider/rewind/rewind";
+import type { Task } from "../../provider/dms/wire";
 import { fakeDmsHandler, type FakeDms } from "./fake-dms";
 import { fakeServerWithClientPerTest, type FakeServer } from "./fake-server";
 

@@ -1,7 +1,7 @@
 import { RateLimiter } from "../../dms-local/rate-limit";
-import { DmsClient } from "../../provider/client";
-import { DmsError, DmsUnreachableError } from "../../provider/errors";
-import { backoffMs, createDispatcher, retryAfterMs } from "../../provider/transport";
+import { DmsClient } from "../../provider/dms/client";
+import { DmsError, DmsUnreachableError } from "../../provider/dms/errors";
+import { backoffMs, createDispatcher, retryAfterMs } from "../../provider/dms/transport";
 import { errorBody, fakeServerWithClientPerTest, startFakeServer, verifiesSignature, type Reply } from "./fake-server";
 
 const credentials = { accessKey: "AK-TEST-0001", secretKey: "SK-TEST-SECRET", securityToken: "TOKEN-TEST-777" };

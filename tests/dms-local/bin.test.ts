@@ -6,7 +6,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadSeed } from "../../dms-local/seed";
-import { ShowGroupResponse } from "../../provider/wire";
+import { ShowGroupResponse } from "../../provider/dms/wire";
 import { signedCall } from "./helpers";
 
 const BIN = resolve(__dirname, "../../dist/dms-local/main.js");

@@ -1,9 +1,9 @@
 // Shared by the dms-local tests: a small world to serve, and requests signed with our own signer
 // sent through undici exactly as built (path segments encoded once, the same string signed and sent).
 import { request } from "undici";
-import { parseJson } from "../../provider/json";
-import { encodePath, percentEncode } from "../../provider/signing/encoding";
-import { signRequest, type Credentials } from "../../provider/signing/signer";
+import { parseJson } from "../../provider/dms/json";
+import { encodePath, percentEncode } from "../../provider/dms/signing/encoding";
+import { signRequest, type Credentials } from "../../provider/dms/signing/signer";
 import { Seed, type SeedInput } from "../../dms-local/seed";
 
 export const PROJECT_ID = "7c0e4a1f9d2b4c6e8a0f2d4b6c8e0a1f";

@@ -16,7 +16,7 @@ import {
 } from "@huaweicloud/huaweicloud-sdk-kafka";
 import { z } from "zod";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
-import { GroupMessageOffsetsPage, ShowGroupResponse, ShowGroupsResponse, TasksResponse } from "../../provider/wire";
+import { GroupMessageOffsetsPage, ShowGroupResponse, ShowGroupsResponse, TasksResponse } from "../../provider/dms/wire";
 import { adminCall, BASE_MS, CREDENTIALS, INSTANCE_ID, PROJECT_ID, testSeed, UNICODE_GROUP } from "./helpers";
 
 // The SDK logs every failed call (headers included) to stdout at ERROR level; the refusals below are expected.

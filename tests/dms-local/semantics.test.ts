@@ -6,9 +6,9 @@ import { z } from "zod";
 import { MemoryWorld } from "../../dms-local/memory-world";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
 import type { CommittedOffset } from "../../dms-local/world";
-import { encodePath } from "../../provider/signing/encoding";
-import { signRequest } from "../../provider/signing/signer";
-import { ErrorBody, GroupMessageOffsetsPage, ShowGroupResponse, ShowGroupsResponse, TasksResponse } from "../../provider/wire";
+import { encodePath } from "../../provider/dms/signing/encoding";
+import { signRequest } from "../../provider/dms/signing/signer";
+import { ErrorBody, GroupMessageOffsetsPage, ShowGroupResponse, ShowGroupsResponse, TasksResponse } from "../../provider/dms/wire";
 import {
   adminCall,
   BEYOND_DOUBLE,

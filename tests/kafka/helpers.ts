@@ -6,8 +6,8 @@ import { Kafka, logLevel } from "kafkajs";
 import { KafkaWorld } from "../../dms-local/kafka-world";
 import { Seed, type SeedInput } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
-import { DmsClient } from "../../provider/client";
-import type { Credentials } from "../../provider/signing/signer";
+import { DmsClient } from "../../provider/dms/client";
+import type { Credentials } from "../../provider/dms/signing/signer";
 
 // kafkajs 2.x warns once per process about its changed default partitioner; every send here names
 // its partition, so the warning is noise.

@@ -3,9 +3,9 @@
 // timestamps with the broker's offset-for-time lookup and, without a topic, runs as a task.
 // Needs KAFKA_BOOTSTRAP (tests/kafka/broker.sh); fails without it.
 import type { Admin, Kafka } from "kafkajs";
-import { DmsError } from "../../provider/errors";
-import { rewind } from "../../provider/rewind";
-import { RESET_TASK_NAME } from "../../provider/wire";
+import { DmsError } from "../../provider/dms/errors";
+import { rewind } from "../../provider/rewind/rewind";
+import { RESET_TASK_NAME } from "../../provider/dms/wire";
 import { INSTANCE_ID, kafkaClient, pastBase, produce, startKafkaDmsLocal, uniqueName, type KafkaDmsLocal } from "./helpers";
 
 const orders = uniqueName("world-orders");

@@ -1,8 +1,8 @@
 // Our signer against Huawei's official one on thousands of randomized requests: any difference in
 // the Authorization header would be a 401 from the gateway. Reproduce a failure with
 // `SIGNING_REFEREE_SEED=<seed printed> npx jest tests/signing/referee.test.ts`.
-import { encodePath, type Query } from "../../provider/signing/encoding";
-import { signRequest, formatSdkDate, type Credentials } from "../../provider/signing/signer";
+import { encodePath, type Query } from "../../provider/dms/signing/encoding";
+import { signRequest, formatSdkDate, type Credentials } from "../../provider/dms/signing/signer";
 import { prng, seedFrom, type Prng } from "./prng";
 import { sdkSign, trimmedAtEndByUrlParse, URL_PARSE_ESCAPES, URL_STRUCTURE } from "./sdk-signer";
 

@@ -2,8 +2,8 @@
 // of the current second: a run of different requests through one signer must still sign each exactly
 // as Huawei's SDK does. Reproduce a failure with `REQUEST_SIGNER_SEED=<seed printed> npx jest tests/signing/request-signer.test.ts`.
 import { inspect } from "node:util";
-import { encodePath, type Query } from "../../provider/signing/encoding";
-import { formatSdkDate, RequestSigner, type Credentials } from "../../provider/signing/signer";
+import { encodePath, type Query } from "../../provider/dms/signing/encoding";
+import { formatSdkDate, RequestSigner, type Credentials } from "../../provider/dms/signing/signer";
 import { prng, seedFrom, type Prng } from "./prng";
 import { sdkSign } from "./sdk-signer";
 

@@ -5,8 +5,8 @@
 // request's own) and the body object.
 import { AKSKSigner } from "@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner";
 import { BasicCredentials } from "@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials";
-import type { Query } from "../../provider/signing/encoding";
-import type { Credentials } from "../../provider/signing/signer";
+import type { Query } from "../../provider/dms/signing/encoding";
+import type { Credentials } from "../../provider/dms/signing/signer";
 
 export interface SdkRequest {
   method: string;

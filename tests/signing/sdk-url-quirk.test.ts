@@ -3,8 +3,8 @@
 // some characters itself and treats others as URL structure, before encoding each path segment; the
 // gateway instead decodes each segment it received and encodes it again (canonicalUriFromReceived).
 // The referee test leaves exactly these characters out of raw paths; this file pins them.
-import { canonicalUri, canonicalUriFromReceived, encodePath, percentEncode, type Query } from "../../provider/signing/encoding";
-import { signRequest, formatSdkDate, type Credentials } from "../../provider/signing/signer";
+import { canonicalUri, canonicalUriFromReceived, encodePath, percentEncode, type Query } from "../../provider/dms/signing/encoding";
+import { signRequest, formatSdkDate, type Credentials } from "../../provider/dms/signing/signer";
 import { sdkSign, trimmedAtEndByUrlParse, URL_PARSE_ESCAPES, URL_STRUCTURE } from "./sdk-signer";
 
 const credentials: Credentials = { accessKey: "QUIRKACCESSKEY000001", secretKey: "quirk-secret-key-0000000000000000000000" };

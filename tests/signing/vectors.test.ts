@@ -1,8 +1,8 @@
 // Fixed vectors through our own signing functions: published SHA-256 / HMAC-SHA256 values pin how
 // @noble/hashes is used (encoding of keys and data, hex output), and one full SDK-HMAC-SHA256
 // request pins every stage against a value Huawei's signer produced.
-import { encodePath } from "../../provider/signing/encoding";
-import { canonicalRequest, hexSha256, signRequest, signature, stringToSign } from "../../provider/signing/signer";
+import { encodePath } from "../../provider/dms/signing/encoding";
+import { canonicalRequest, hexSha256, signRequest, signature, stringToSign } from "../../provider/dms/signing/signer";
 import { sdkSign } from "./sdk-signer";
 
 describe("SHA-256 (FIPS 180-2 / NIST examples)", () => {

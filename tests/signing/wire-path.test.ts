@@ -4,9 +4,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
-import { canonicalQuery, canonicalUri, canonicalUriFromReceived, encodePath, type Query } from "../../provider/signing/encoding";
-import { stringifyJson } from "../../provider/json";
-import { canonicalRequest, signRequest, signature, stringToSign, type Credentials } from "../../provider/signing/signer";
+import { canonicalQuery, canonicalUri, canonicalUriFromReceived, encodePath, type Query } from "../../provider/dms/signing/encoding";
+import { stringifyJson } from "../../provider/dms/json";
+import { canonicalRequest, signRequest, signature, stringToSign, type Credentials } from "../../provider/dms/signing/signer";
 
 interface Received {
   method: string;

@@ -1,5 +1,5 @@
-import { RewindTarget, describeIssues } from "../../provider/inputs";
-import { parseJson, stringifyJson } from "../../provider/json";
+import { RewindTarget, describeIssues } from "../../provider/rewind/target";
+import { parseJson, stringifyJson } from "../../provider/dms/json";
 
 const base = { projectId: "p", instanceId: "i", group: "g" };
 

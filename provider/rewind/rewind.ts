@@ -2,10 +2,10 @@
 // no consumers, record its offsets, reset, wait for DMS's task when the reset covers every topic, and
 // record the offsets again.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DmsClient, PartitionOffset, ResetArgs } from "./client";
+import type { DmsClient, PartitionOffset, ResetArgs } from "../dms/client";
 import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "./errors";
-import { parseJson } from "./json";
-import { RESET_TASK_NAME, type Task } from "./wire";
+import { parseJson } from "../dms/json";
+import { RESET_TASK_NAME, type Task } from "../dms/wire";
 
 export interface RewindOptions {
   /** Wait this long for the group to become EMPTY (or DEAD) before resetting; 0 or absent: check once. */

@@ -2,12 +2,12 @@
 // dms-offsets: the runbook form of a rewind. Every argument is checked (with the same schemas as the
 // Pulumi resource) before a single request is sent; a failure is one line on stderr.
 import { parseArgs } from "node:util";
-import { DmsClient, type Member, type PartitionOffset } from "./client";
-import { credentialsFromEnv, projectIdFromEnv, regionFromEnv } from "./credentials";
-import { resolveEndpoint } from "./endpoints";
-import { ConfigurationError } from "./errors";
-import { describeIssues, positionOf, RewindTarget } from "./inputs";
-import { renderOffsets, rewind } from "./rewind";
+import { DmsClient, type Member, type PartitionOffset } from "../dms/client";
+import { credentialsFromEnv, projectIdFromEnv, regionFromEnv } from "../dms/credentials";
+import { resolveEndpoint } from "../dms/endpoints";
+import { ConfigurationError } from "../dms/errors";
+import { describeIssues, positionOf, RewindTarget } from "../rewind/target";
+import { renderOffsets, rewind } from "../rewind/rewind";
 import { renderTable } from "./table";
 
 export interface CliIo {

@@ -4,7 +4,7 @@
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import { DmsError, DmsResponseError } from "./errors";
-import type { Position } from "./inputs";
+import type { Position } from "../rewind/target";
 import { parseJson, stringifyJson } from "./json";
 import { encodePath, type Query } from "./signing/encoding";
 import { RequestSigner, type Credentials } from "./signing/signer";
