@@ -1,19 +1,33 @@
 // The DMS consumer-group operations a rewind needs, as typed calls: paths built from raw segments
 // (the string sent is the string signed), int64-exact JSON both ways, every answer checked against
 // its wire schema, every failure a DmsError naming status, error_code, error_msg and request id.
+// Each call says when it may be sent again: a read after anything that may pass; the reset only when DMS
+// provably did not act on it, so that one reset is never applied twice (and an all-topics reset never
+// starts two tasks); when that cannot be known its outcome is "unknown", for the caller to find out by reading.
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
-import { DmsError, DmsResponseError } from "./errors";
+import { DmsError, DmsResponseError, DmsUnreachableError } from "./errors";
 import type { Position } from "../rewind/target";
 import { parseJson, stringifyJson } from "./json";
 import { encodePath, type Query } from "./signing/encoding";
 import { RequestSigner, type Credentials } from "./signing/signer";
-import { Transport, type IncomingResponse, type OutgoingRequest, type RetryPolicy, type Signer } from "./transport";
+import {
+  TRANSIENT_ERROR_CODES,
+  Transport,
+  type Attempt,
+  type IncomingResponse,
+  type OutgoingRequest,
+  type RetryPolicy,
+  type RetryRule,
+  type Signer,
+} from "./transport";
 import {
   errorBodyOf,
   GroupMessageOffsetsPage,
   ShowGroupResponse,
   ShowGroupsResponse,
+  ShowInstanceTopicDetailResponse,
+  ShowMessagesResponse,
   TasksResponse,
   type ResetMessageOffsetBody,
   type Task,
@@ -37,6 +51,49 @@ export interface Member {
   assignment: { topic: string; partitions: number[] }[];
 }
 
+/** A topic's partitions with their log start (lso) and log end (hw: where a consumer reset "to latest" lands). */
+export interface TopicOffsets {
+  topic: string;
+  partitions: { partition: number; logStartOffset: bigint; logEndOffset: bigint }[];
+}
+
+/**
+ * What became of a reset. "applied": DMS answered 2xx. "unknown": DMS may or may not have applied it (the
+ * answer was lost, or a gateway answered 5xx after passing it on); the caller finds out by reading the
+ * group's offsets (or the task list), never by sending it again blindly.
+ */
+export type ResetOutcome =
+  | { outcome: "applied"; requestId: string }
+  | { outcome: "unknown"; requestId?: string; status?: number; reason: string };
+
+/** DMS: "another operation on this instance is in progress"; a 400 refusal that clears by itself. */
+export const OPERATION_IN_PROGRESS = "DMS.00400026";
+
+/** Server errors worth another try; 501 and 505 say the request will never work. */
+const SERVER_ERRORS: readonly number[] = [500, 502, 503, 504];
+
+function isOperationInProgress(attempt: Extract<Attempt, { kind: "answer" }>): boolean {
+  // The substring test first: most 400s are something else, and parsing them is wasted work.
+  return attempt.status === 400 && attempt.body.includes(OPERATION_IN_PROGRESS) && errorBodyOf(attempt.body)?.error_code === OPERATION_IN_PROGRESS;
+}
+
+const isTransient = (attempt: Exclude<Attempt, { kind: "answer" }>) => attempt.code !== undefined && TRANSIENT_ERROR_CODES.includes(attempt.code);
+
+/** A read changes nothing: sent again after a transient network failure, throttling, a server error or "in progress". */
+export const READ_RULE: RetryRule = (attempt) =>
+  attempt.kind === "answer" ? attempt.status === 429 || SERVER_ERRORS.includes(attempt.status) || isOperationInProgress(attempt) : isTransient(attempt);
+
+/**
+ * A write is sent again only when DMS provably did not act on it: it never left (a transient failure before
+ * any byte was written), the gateway throttled it (429), or DMS refused it as "operation in progress".
+ * Never after a 5xx (a gateway's 502/504 may come after DMS applied it) or a request without an answer.
+ */
+export const WRITE_RULE: RetryRule = (attempt) =>
+  attempt.kind === "answer" ? attempt.status === 429 || isOperationInProgress(attempt) : attempt.kind === "unsent" && isTransient(attempt);
+
+/** ShowMessages' end_time for "no end": 9999-12-31T23:59:59.999Z, far inside int64 and inside any date parser's range. */
+const END_OF_TIME_MS = "253402300799999";
+
 export interface DmsClientOptions {
   endpoint: URL;
   projectId: string;
@@ -50,6 +107,8 @@ export interface DmsClientOptions {
    * (sharedDispatcher). By default the client makes its own and closes it in close().
    */
   dispatcher?: Dispatcher;
+  /** Where the client's own connection layer reads HTTP(S)_PROXY and NO_PROXY (process.env by default); unused with `dispatcher`. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** The signing date (X-Sdk-Date); the gateway refuses dates more than 15 minutes off. */
   clock?: () => Date;
 }
@@ -88,11 +147,20 @@ export class DmsClient {
     this.#sign = (r, host) => signer.sign({ method: r.method, host, encodedPath: r.encodedPath, query: r.query, body: r.body, projectId }, clock());
     const policy: Partial<RetryPolicy> = { ...options.retry };
     if (options.deadlineMs !== undefined) policy.deadlineMs = options.deadlineMs;
-    this.#transport = new Transport(options.endpoint, options.dispatcher ? { policy, dispatcher: options.dispatcher } : { policy });
+    // A malformed proxy variable throws ConfigurationError here, before anything is sent.
+    this.#transport = new Transport(options.endpoint, {
+      policy,
+      ...(options.dispatcher && { dispatcher: options.dispatcher }),
+      ...(options.env && { env: options.env }),
+    });
   }
 
-  /** Rewind a group's committed offsets (204). The group must have no connected consumers. */
-  async resetMessageOffset(args: ResetArgs): Promise<{ requestId: string }> {
+  /**
+   * Rewind a group's committed offsets (204). The group must have no connected consumers.
+   * Throws DmsError when DMS refused it (not applied), DmsUnreachableError with delivery "unsent" when it
+   * never reached DMS; otherwise the outcome, "unknown" when DMS may or may not have applied it.
+   */
+  async resetMessageOffset(args: ResetArgs): Promise<ResetOutcome> {
     const body: z.input<typeof ResetMessageOffsetBody> = { partition: args.partition };
     if (args.topic !== undefined) body.topic = args.topic;
     if ("messageOffset" in args.position) body.message_offset = args.position.messageOffset;
@@ -100,8 +168,59 @@ export class DmsClient {
     const request: OutgoingRequest = args.legacyApi
       ? { method: "POST", encodedPath: encodePath(["v2", this.projectId, "instances", args.instanceId, "management", "groups", args.group, "reset-message-offset"]), query: {}, body: stringifyJson(body) }
       : { method: "PUT", encodedPath: encodePath(["v2", "kafka", this.projectId, "instances", args.instanceId, "groups", args.group, "reset-message-offset"]), query: {}, body: stringifyJson(body) };
-    const response = await this.#call(request);
-    return { requestId: response.requestId ?? "" };
+    let response: IncomingResponse;
+    try {
+      response = await this.#transport.send(request, this.#sign, WRITE_RULE);
+    } catch (e) {
+      if (e instanceof DmsUnreachableError && e.delivery === "unknown") return { outcome: "unknown", reason: e.message };
+      throw e;
+    }
+    if (response.status >= 200 && response.status < 300) return { outcome: "applied", requestId: response.requestId ?? "" };
+    const error = this.#error(request, response);
+    // A 4xx is a refusal: nothing was applied. Anything else (5xx above all) may come from a gateway after DMS acted.
+    if (response.status >= 400 && response.status < 500) throw error;
+    const unknown: ResetOutcome = { outcome: "unknown", status: response.status, reason: error.message };
+    if (response.requestId !== undefined) unknown.requestId = response.requestId;
+    return unknown;
+  }
+
+  /** ShowInstanceTopicDetail: every partition of the topic with its log start and log end, by partition. */
+  async showTopic(instanceId: string, topic: string): Promise<TopicOffsets> {
+    const request = this.#get(["v2", this.projectId, "instances", instanceId, "management", "topics", topic]);
+    const parsed = await this.#callFor(request, ShowInstanceTopicDetailResponse);
+    return {
+      topic: parsed.topic,
+      partitions: parsed.partitions
+        .map((p) => ({ partition: p.partition, logStartOffset: p.lso, logEndOffset: p.hw }))
+        .sort((a, b) => a.partition - b.partition),
+    };
+  }
+
+  /**
+   * ShowMessages, one message: the offset of the partition's first message whose timestamp is at or after
+   * `timestampMs` (epoch milliseconds), or undefined when there is none (the position is the log end).
+   */
+  async firstOffsetAtOrAfter(instanceId: string, topic: string, partition: number, timestampMs: number): Promise<bigint | undefined> {
+    if (!Number.isSafeInteger(timestampMs) || timestampMs < 0) throw new RangeError(`timestamp must be epoch milliseconds, not ${timestampMs}`);
+    if (!Number.isSafeInteger(partition) || partition < 0) throw new RangeError(`partition must be a partition number, not ${partition}`);
+    const request = this.#get(["v2", this.projectId, "instances", instanceId, "management", "topics", topic, "messages"], {
+      start_time: String(timestampMs),
+      end_time: END_OF_TIME_MS,
+      partition: String(partition),
+      limit: "1",
+      offset: "0",
+    });
+    const { data: parsed, requestId } = await this.#answerFor(request, ShowMessagesResponse);
+    const first = parsed.messages[0];
+    if (first === undefined) return undefined;
+    // Taking another partition's message, or an earlier one, would rewind to the wrong place without a word.
+    if (first.partition !== partition) {
+      throw new DmsResponseError(request.method, request.encodedPath, `messages.0.partition: asked for partition ${partition}, got ${first.partition}`, requestId);
+    }
+    if (first.timestamp !== undefined && first.timestamp < BigInt(timestampMs)) {
+      throw new DmsResponseError(request.method, request.encodedPath, `messages.0.timestamp: ${first.timestamp} is before start_time ${timestampMs}`, requestId);
+    }
+    return first.message_offset;
   }
 
   /** ShowGroup: the group's state (EMPTY, STABLE, PREPARING_REBALANCE, COMPLETING_REBALANCE, DEAD). */
@@ -180,6 +299,11 @@ export class DmsClient {
   }
 
   async #callFor<S extends z.ZodType>(request: OutgoingRequest, schema: S): Promise<z.output<S>> {
+    return (await this.#answerFor(request, schema)).data;
+  }
+
+  /** A read's answer checked against its schema, with the request id for errors about its content. */
+  async #answerFor<S extends z.ZodType>(request: OutgoingRequest, schema: S): Promise<{ data: z.output<S>; requestId: string | undefined }> {
     const response = await this.#call(request);
     let json: unknown;
     try {
@@ -192,11 +316,12 @@ export class DmsClient {
       const first = parsed.error.issues[0];
       throw new DmsResponseError(request.method, request.encodedPath, `${first?.path.join(".") || "(body)"}: ${first?.message ?? "invalid"}`, response.requestId);
     }
-    return parsed.data;
+    return { data: parsed.data, requestId: response.requestId };
   }
 
+  /** A read: retried by READ_RULE; any final answer but 2xx is a DmsError. */
   async #call(request: OutgoingRequest): Promise<IncomingResponse> {
-    const response = await this.#transport.send(request, this.#sign);
+    const response = await this.#transport.send(request, this.#sign, READ_RULE);
     if (response.status >= 200 && response.status < 300) return response;
     throw this.#error(request, response);
   }

@@ -31,7 +31,12 @@ export class DmsError extends Error {
   }
 }
 
-/** No usable answer at all: connection refused or dropped, timeouts, or the overall deadline passed. */
+/**
+ * No usable answer at all: connection refused or dropped, timeouts, or the overall deadline passed.
+ * `delivery` says whether DMS may have acted on the request: "unsent" when no attempt ever reached it (or
+ * those that did were answered with a refusal), "unknown" when an attempt may have reached it and no
+ * answer came back.
+ */
 export class DmsUnreachableError extends Error {
   override readonly name = "DmsUnreachableError";
   readonly method: string;
@@ -40,13 +45,15 @@ export class DmsUnreachableError extends Error {
   readonly code: string | undefined;
   /** The call's overall deadline passed before an answer came. */
   readonly deadlinePassed: boolean;
+  readonly delivery: "unsent" | "unknown";
 
-  constructor(fields: { method: string; path: string; code: string | undefined; reason: string; deadlinePassed?: boolean }) {
+  constructor(fields: { method: string; path: string; code: string | undefined; reason: string; deadlinePassed?: boolean; delivery: "unsent" | "unknown" }) {
     super(`DMS ${fields.method} ${fields.path} failed: ${oneLine(fields.reason)}`);
     this.method = fields.method;
     this.path = fields.path;
     this.code = fields.code;
     this.deadlinePassed = fields.deadlinePassed ?? false;
+    this.delivery = fields.delivery;
   }
 }
 

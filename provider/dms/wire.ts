@@ -121,3 +121,54 @@ export type TasksResponse = z.infer<typeof TasksResponse>;
 
 /** The task DMS creates for an all-topics reset. */
 export const RESET_TASK_NAME = "kafkaResetConsumerOffset";
+
+/**
+ * ShowInstanceTopicDetail: `GET /v2/{project_id}/instances/{instance_id}/management/topics/{topic}`.
+ * lso: log start offset; hw: high watermark (where a reset "to latest" lands); leo: log end offset.
+ */
+export const ShowInstanceTopicDetailResponse = z.object({
+  topic: z.string(),
+  partitions: z.array(
+    z.object({
+      partition: z.number().int(),
+      leader: z.number().int().optional(),
+      leo: WireInt64,
+      hw: WireInt64,
+      lso: WireInt64,
+      last_update_timestamp: z.number().optional(),
+      replicas: z
+        .array(
+          z.object({
+            broker: z.number().int().optional(),
+            leader: z.boolean().optional(),
+            in_sync: z.boolean().optional(),
+            size: z.number().optional(),
+            lag: z.number().optional(),
+          }),
+        )
+        .optional(),
+    }),
+  ),
+  group_subscribed: z.array(z.string()).optional(),
+});
+export type ShowInstanceTopicDetailResponse = z.infer<typeof ShowInstanceTopicDetailResponse>;
+
+/**
+ * ShowMessages: `GET /v2/{project_id}/instances/{instance_id}/management/topics/{topic}/messages
+ * ?start_time=&end_time=&limit=&offset=&partition=` (times in epoch milliseconds).
+ */
+export const ShowMessagesResponse = z.object({
+  messages: z.array(
+    z.object({
+      topic: z.string().optional(),
+      partition: z.number().int(),
+      message_offset: WireInt64,
+      size: z.number().optional(),
+      timestamp: WireInt64.optional(),
+    }),
+  ),
+  messages_count: z.number().int().optional(),
+  offsets_count: z.number().int().optional(),
+  offset: z.number().int().optional(),
+});
+export type ShowMessagesResponse = z.infer<typeof ShowMessagesResponse>;

@@ -18,7 +18,7 @@ describe("resetMessageOffset", () => {
 
   test("engine API: PUT with the group percent-encoded once, signed as sent, project and token headers signed", async () => {
     const { server, client } = await setup(() => ({ status: 204 }));
-    await expect(client.resetMessageOffset({ instanceId: "inst-1", group: "grp/ä b", partition: -1, position: { timestamp: 1764000000000 } })).resolves.toEqual({ requestId: "req-1" });
+    await expect(client.resetMessageOffset({ instanceId: "inst-1", group: "grp/ä b", partition: -1, position: { timestamp: 1764000000000 } })).resolves.toEqual({ outcome: "applied", requestId: "req-1" });
     const r = server.received[0] as Received;
     expect(r.method).toBe("PUT");
     expect(r.url).toBe("/v2/kafka/proj-1/instances/inst-1/groups/grp%2F%C3%A4%20b/reset-message-offset");
@@ -113,6 +113,83 @@ describe("reads", () => {
     const { server, client } = await setup(() => ({ status: 200, body: JSON.stringify({ task_count: 1, tasks }) }));
     await expect(client.listTasks("inst-1")).resolves.toEqual(tasks);
     expect(server.received[0]?.url).toBe("/v2/proj-1/instances/inst-1/tasks");
+  });
+
+  test("showTopic: every partition's log start (lso) and log end (hw), by partition, int64 exact", async () => {
+    const partition = (p: number, lso: number | string, hw: number | string, leo: number | string) => ({
+      partition: p,
+      leader: 1,
+      lso,
+      hw,
+      leo,
+      last_update_timestamp: 1764000000000,
+      replicas: [{ broker: 1, leader: true, in_sync: true, size: 1024, lag: 0 }],
+    });
+    const { server, client } = await setup(() => ({
+      status: 200,
+      // Raw JSON so that the big offsets travel as bare numbers, as DMS sends them.
+      body: JSON.stringify({ topic: "orders/ä", partitions: [partition(2, 5, 7, 9), partition(0, 0, "9007199254740993", "9007199254740995"), partition(1, 100, 100, 100)], group_subscribed: ["g1"] }).replace(
+        /"(9007199254740\d+)"/g,
+        "$1",
+      ),
+    }));
+    await expect(client.showTopic("inst-1", "orders/ä")).resolves.toEqual({
+      topic: "orders/ä",
+      partitions: [
+        { partition: 0, logStartOffset: 0n, logEndOffset: 9007199254740993n },
+        { partition: 1, logStartOffset: 100n, logEndOffset: 100n },
+        { partition: 2, logStartOffset: 5n, logEndOffset: 7n },
+      ],
+    });
+    expect(server.received[0]?.url).toBe("/v2/proj-1/instances/inst-1/management/topics/orders%2F%C3%A4");
+    expect(verifiesSignature(server.received[0]!, credentials.secretKey)).toBe(true);
+  });
+
+  test("showTopic of an unknown topic is the DmsError of its 404", async () => {
+    const { client } = await setup(() => ({ status: 404, body: errorBody("DMS.00404022", "The topic does not exist") }));
+    await expect(client.showTopic("inst-1", "nope")).rejects.toMatchObject({ status: 404, errorCode: "DMS.00404022" });
+  });
+
+  describe("firstOffsetAtOrAfter", () => {
+    const messages = (...rows: { partition: number; message_offset: number | string; timestamp: number }[]) => ({
+      status: 200,
+      body: JSON.stringify({
+        messages: rows.map((r) => ({ topic: "orders", size: 10, ...r })),
+        messages_count: rows.length,
+        offsets_count: rows.length,
+        offset: 0,
+      }).replace(/"(9007199254740\d+)"/g, "$1"),
+    });
+
+    test("asks ShowMessages for one message of the partition from the timestamp on, and returns its offset exact", async () => {
+      const { server, client } = await setup(() => messages({ partition: 2, message_offset: "9007199254740993", timestamp: 1764000000500 }));
+      await expect(client.firstOffsetAtOrAfter("inst-1", "orders", 2, 1764000000000)).resolves.toBe(9007199254740993n);
+      const r = server.received[0] as Received;
+      expect(`${r.method} ${r.url}`).toBe(
+        "GET /v2/proj-1/instances/inst-1/management/topics/orders/messages?end_time=253402300799999&limit=1&offset=0&partition=2&start_time=1764000000000",
+      );
+      expect(verifiesSignature(r, credentials.secretKey)).toBe(true);
+    });
+
+    test("no message at or after the timestamp: undefined", async () => {
+      const { client } = await setup(() => messages());
+      await expect(client.firstOffsetAtOrAfter("inst-1", "orders", 0, 1764000000000)).resolves.toBeUndefined();
+    });
+
+    test("a message of another partition, or from before the timestamp, is an error, not a position", async () => {
+      const { client } = await setup((_r, i) =>
+        i === 0 ? messages({ partition: 1, message_offset: 4, timestamp: 1764000000500 }) : messages({ partition: 0, message_offset: 4, timestamp: 1763999999999 }),
+      );
+      await expect(client.firstOffsetAtOrAfter("inst-1", "orders", 0, 1764000000000)).rejects.toThrow(/asked for partition 0, got 1 \(request id req-1\)/);
+      await expect(client.firstOffsetAtOrAfter("inst-1", "orders", 0, 1764000000000)).rejects.toThrow(/1763999999999 is before start_time 1764000000000/);
+    });
+
+    test("a timestamp that is not epoch milliseconds is refused before anything is sent", async () => {
+      const { server, client } = await setup(() => messages());
+      await expect(client.firstOffsetAtOrAfter("inst-1", "orders", 0, 1.5)).rejects.toThrow(RangeError);
+      await expect(client.firstOffsetAtOrAfter("inst-1", "orders", -1, 0)).rejects.toThrow(RangeError);
+      expect(server.received).toHaveLength(0);
+    });
   });
 
   test("an answer of the wrong shape is an error naming the field", async () => {

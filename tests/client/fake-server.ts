@@ -1,6 +1,7 @@
 // A scriptable HTTP server for the transport tests: it records every request as received (raw body
 // bytes, headers, arrival time) and answers with whatever the test's handler decides, including
 // dropping the connection or never answering.
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -30,8 +31,8 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** `tls`: serve https with this key and certificate instead of plain http. */
-export async function startFakeServer(handler: (req: Received, index: number) => Reply, tls?: { key: string; cert: string }): Promise<FakeServer> {
+/** `tls`: serve https with this key and certificate instead of plain http. `port`: listen there (0: any free port). */
+export async function startFakeServer(handler: (req: Received, index: number) => Reply, tls?: { key: string; cert: string }, port = 0): Promise<FakeServer> {
   const received: Received[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -57,10 +58,13 @@ export async function startFakeServer(handler: (req: Received, index: number) =>
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const address = server.address() as AddressInfo;
   return {
-    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${address.port}`,
     received,
     connections: () => connections,
     close: () =>
@@ -111,3 +115,18 @@ export function verifiesSignature(r: Received, secretKey: string): boolean {
 }
 
 export const errorBody = (code: string, msg: string) => JSON.stringify({ error_code: code, error_msg: msg });
+
+/**
+ * Resolves on the first failed connection attempt to `port`, as undici reports it on its diagnostics channel:
+ * the event a test waits for before it starts listening there (a refused connection reaches no server to tell).
+ */
+export function firstConnectError(port: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      if (String((message as { connectParams: { port: string | number } }).connectParams.port) !== port) return;
+      unsubscribe("undici:client:connectError", onMessage);
+      resolve();
+    };
+    subscribe("undici:client:connectError", onMessage);
+  });
+}

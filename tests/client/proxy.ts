@@ -1,5 +1,6 @@
 // A tiny forward proxy for the tests: CONNECT tunnels (what undici's ProxyAgent uses by default) and
-// plain absolute-URI forwarding, each counted with its target.
+// plain absolute-URI forwarding, each counted with its target. `hosts` resolves names the way the proxy's
+// own DNS would: a test endpoint with a name that is not loopback (so it is proxied) can still be this machine.
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
 
@@ -10,13 +11,14 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(): Promise<CountingProxy> {
+export async function startProxy(hosts: Readonly<Record<string, string>> = {}): Promise<CountingProxy> {
+  const resolveHost = (host: string) => hosts[host] ?? host;
   const seen: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? "");
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: target.pathname + target.search, headers: req.headers }, (up) => {
+    const upstream = httpRequest({ host: resolveHost(target.hostname), port: target.port, method: req.method, path: target.pathname + target.search, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
@@ -26,7 +28,7 @@ export async function startProxy(): Promise<CountingProxy> {
   server.on("connect", (req, client: Socket, head: Buffer) => {
     seen.push(`CONNECT ${req.url}`);
     const [host, port] = (req.url ?? "").split(/:(?=\d+$)/);
-    const upstream = connect(Number(port), host, () => {
+    const upstream = connect(Number(port), resolveHost(host ?? ""), () => {
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       upstream.write(head);
       upstream.pipe(client);
