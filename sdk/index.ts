@@ -1,2 +1,2 @@
 // What users import: `import { OffsetReset } from "pulumi-dms-offset-reset"`.
-export { OffsetReset, type OffsetResetArgs, type PartitionOffsetState } from "./offsetReset";
+export { OffsetReset, type OffsetResetArgs, type Outcome, type PartitionOffsetState, type PlanRow, type PlanState } from "./offsetReset";

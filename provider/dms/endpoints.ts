@@ -20,54 +20,64 @@ export interface EndpointOptions {
   allowInsecureHttp?: boolean;
 }
 
+/** How the caller names these settings in messages; `allowInsecureHttp` undefined: it offers no such setting. */
+export interface EndpointNames {
+  endpoint: string;
+  region: string;
+  allowInsecureHttp?: string;
+}
+
+const INPUT_NAMES: EndpointNames = { endpoint: "endpoint", region: "region" };
+
 /** Plain HTTP never leaves the machine unless asked: signed requests are replayable for 15 minutes. */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-export function resolveEndpoint(options: EndpointOptions): URL {
+export function resolveEndpoint(options: EndpointOptions, names: EndpointNames = INPUT_NAMES): URL {
   const endpoint = options.endpoint?.trim();
   const region = options.region?.trim();
   let url: URL;
+  if (endpoint && region) throw new ConfigurationError(`set ${names.endpoint} or ${names.region}, not both: they name the same thing`);
   if (endpoint) {
-    url = parseEndpoint(endpoint);
+    url = parseEndpoint(endpoint, names.endpoint);
   } else if (region) {
     if (!KAFKA_REGIONS.includes(region)) {
       throw new ConfigurationError(
         `unknown DMS region "${region}": use one of ${KAFKA_REGIONS.join(", ")}, ` +
-          "or set endpoint to the DMS URL of your cloud (e.g. https://dms.example-region.example.com)",
+          `or set ${names.endpoint} to the DMS URL of your cloud (e.g. https://dms.example-region.example.com)`,
       );
     }
     url = new URL(`https://dms.${region}.myhuaweicloud.${EU_DOMAIN_REGIONS.has(region) ? "eu" : "com"}`);
   } else {
-    throw new ConfigurationError("no DMS endpoint: set endpoint (e.g. https://dms.cn-north-4.myhuaweicloud.com) or region (e.g. cn-north-4)");
+    throw new ConfigurationError(`no DMS endpoint: set ${names.endpoint} (e.g. https://dms.cn-north-4.myhuaweicloud.com) or ${names.region} (e.g. cn-north-4)`);
   }
   if (url.protocol === "http:" && !options.allowInsecureHttp && !isLoopbackHost(url.hostname)) {
     throw new ConfigurationError(
       `refusing plain http to ${url.host}: signed requests and offsets would cross the network unencrypted; ` +
-        "use https://, or allow insecure http explicitly (allowInsecureHttp / --allow-insecure-http)",
+        (names.allowInsecureHttp ? `use https://, or allow plain http explicitly with ${names.allowInsecureHttp}` : "use https:// (plain http is allowed only to loopback)"),
     );
   }
   return url;
 }
 
-function parseEndpoint(endpoint: string): URL {
+function parseEndpoint(endpoint: string, name: string): URL {
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigurationError(`endpoint "${endpoint}" is not a URL: write it as https://host[:port]`);
+    throw new ConfigurationError(`${name} "${endpoint}" is not a URL: write it as https://host[:port]`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ConfigurationError(`endpoint "${endpoint}" must start with https:// (or http:// for a local endpoint)`);
+    throw new ConfigurationError(`${name} "${endpoint}" must start with https:// (or http:// for a local endpoint)`);
   }
   if (url.username || url.password) {
-    throw new ConfigurationError("endpoint must not carry a user or password: DMS requests are signed with the access key instead");
+    throw new ConfigurationError(`${name} must not carry a user or password: DMS requests are signed with the access key instead`);
   }
   // Every DMS path starts at /v2; a base path or query would silently change what is signed.
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
-    throw new ConfigurationError(`endpoint "${endpoint}" must be scheme://host[:port] without a path: DMS paths start at /v2`);
+    throw new ConfigurationError(`${name} "${endpoint}" must be scheme://host[:port] without a path: DMS paths start at /v2`);
   }
   return new URL(url.origin);
 }

@@ -1,14 +1,19 @@
-// What create, update, read and delete do to DMS. Create and a triggers update run one rewind; read only
-// reads offsets; delete sends nothing, because committed offsets cannot be un-reset.
+// What the resource's operations do to DMS, for every front door (the dynamic provider and the provider
+// plugin): preview plans by reads; create and a triggers update run one rewind; read only reads offsets
+// and says where the group drifted; delete sends nothing, because committed offsets cannot be un-reset.
 import { randomUUID } from "node:crypto";
-import { DmsClient } from "../dms/client";
-import type { Credentials } from "../dms/signing/signer";
+import { DmsClient, type PartitionOffset } from "../dms/client";
 import { resolveEndpoint } from "../dms/endpoints";
 import { ConfigurationError } from "../dms/errors";
-import { rewind, renderOffsets } from "../rewind/rewind";
+import type { Credentials } from "../dms/signing/signer";
 import { sharedDispatcher } from "../dms/transport";
+import { ResetNotConfirmedError, ResetOutcomeUnknownError, ResetSentError } from "../rewind/errors";
+import { formatOffsets, planRewind } from "../rewind/plan";
+import { planRows, planText } from "../rewind/report";
+import { renderOffsets, rewind, type RewindResult } from "../rewind/rewind";
+import { inputNaming, REWIND_KEYS, rewindSchema, type Rewind } from "../rewind/target";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
-import { publicInputs, type CheckedInputs, type Outputs, type RewindOutputs } from "./properties";
+import { publicInputs, type CheckedInputs, type Outcome, type Outputs, type PartitionOffsetState, type PlanState, type RewindOutputs } from "./properties";
 import { waitBudget } from "./timeouts";
 
 /** Where the provider runs: its environment, the stack configuration it was given, and Pulumi's log. */
@@ -18,31 +23,82 @@ export interface ProviderContext {
   log: { info(message: string): void; warn(message: string): void };
 }
 
-/** Rewinds as `inputs` declare; the resource's id is the reset's request id. */
+/** The names the resource gives its settings in messages. */
+const NAMES = { waitForInactive: "waitForInactiveGroupSeconds", forbidForward: "forbidForward" };
+
+/** A preview must not hang on an unreachable DMS: its reads get this long in all. */
+const PREVIEW_DEADLINE_MS = 15_000;
+
+/**
+ * A create, update or read that sent a reset and then failed: the engine records `properties` as the
+ * resource's state (with the error), so the undo record is kept and the reset is not sent again by the
+ * next `up`. Pulumi's dynamic-provider host and the plugin both turn this shape into an
+ * ErrorResourceInitFailed.
+ */
+export class ResourceInitError extends Error {
+  override readonly name = "ResourceInitError";
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+    readonly reasons: string[] = [message],
+  ) {
+    super(message);
+  }
+}
+
+/** The rewind the stored inputs declare. */
+export function rewindOf(inputs: CheckedInputs): Rewind {
+  const declared = Object.fromEntries(REWIND_KEYS.filter((k) => inputs[k] !== undefined && inputs[k] !== null).map((k) => [k, inputs[k]]));
+  return rewindSchema(inputNaming).parse(declared);
+}
+
+/**
+ * The plan of the rewind `inputs` declare, by reads only, for a preview: logged as a table, and returned
+ * for the inputs. Never fails: when DMS cannot be read, the plan is unknown and a warning says why.
+ */
+export async function previewPlan(inputs: CheckedInputs, ctx: ProviderContext): Promise<PlanState> {
+  const what = `OffsetReset of group ${inputs.group}`;
+  let client: DmsClient;
+  try {
+    client = clientFor(inputs, resolveCredentials(inputs, ctx.env, ctx.stack), ctx, PREVIEW_DEADLINE_MS);
+  } catch (e) {
+    const reason = `plan unknown: ${(e as Error).message}`;
+    ctx.log.warn(`${what}: ${reason}`);
+    return { unknown: reason };
+  }
+  try {
+    const plan = await planRewind(client, rewindOf(inputs));
+    ctx.log.info(`${what}: ${planText(plan, inputs.instanceId)}`);
+    for (const p of plan.partitions.filter((q) => q.forward)) ctx.log.warn(`${what}: ${p.topic}/${p.partition} moves FORWARD ${p.current} → ${p.target}: ${p.target - (p.current ?? 0n)} records will be skipped`);
+    return { partitions: planRows(plan) };
+  } catch (e) {
+    const reason = `plan unknown: DMS could not be read: ${(e as Error).message}`;
+    ctx.log.warn(`${what}: ${reason}`);
+    return { unknown: reason };
+  }
+}
+
+/** Rewinds as `inputs` declare; the resource's id is the first reset's request id. */
 export async function createRewind(inputs: CheckedInputs, ctx: ProviderContext): Promise<{ id: string; outs: Outputs }> {
-  const result = await runRewind(inputs, inputs.customTimeouts?.create, ctx);
-  return { id: result.requestId || randomUUID(), outs: { ...publicInputs(inputs), ...result } };
+  const result = await runRewind(inputs, inputs.customTimeouts?.create, ctx, randomUUID());
+  return { id: result.id, outs: { ...publicInputs(inputs), ...result.outputs } as Outputs };
 }
 
 /**
  * Applies the same rewind again when `triggers` changed; any other update only records the new settings
  * (endpoint, waits) and sends nothing.
  */
-export async function updateRewind(
-  olds: Outputs,
-  news: CheckedInputs,
-  triggersChanged: boolean,
-  ctx: ProviderContext,
-): Promise<{ outs: Outputs }> {
-  if (!triggersChanged) return { outs: { ...publicInputs(news), ...previousResult(olds) } };
-  const result = await runRewind(news, news.customTimeouts?.update, ctx);
-  return { outs: { ...publicInputs(news), ...result } };
+export async function updateRewind(olds: Outputs, news: CheckedInputs, triggersChanged: boolean, id: string, ctx: ProviderContext): Promise<{ outs: Outputs }> {
+  if (!triggersChanged) return { outs: { ...publicInputs(news), ...previousResult(olds) } as Outputs };
+  const result = await runRewind(news, news.customTimeouts?.update, ctx, id);
+  return { outs: { ...publicInputs(news), ...result.outputs } as Outputs };
 }
 
 /**
- * Refresh: the same properties back, with the group's live offsets as `currentOffsets`. Outputs hold no
- * credentials, so a refresh takes them from the environment or stack configuration; without any, it keeps
- * the recorded offsets and says why.
+ * Refresh: the same properties back, with the group's live offsets as `currentOffsets`, and a warning per
+ * partition that is no longer where the last reset left it. Outputs hold no credentials, so a refresh takes
+ * them from the environment or stack configuration; without any, it keeps the recorded offsets and says why.
  */
 export async function readOffsets(props: Outputs, ctx: ProviderContext): Promise<Outputs> {
   let credentials: Credentials;
@@ -53,8 +109,27 @@ export async function readOffsets(props: Outputs, ctx: ProviderContext): Promise
     ctx.log.warn(`OffsetReset refresh of group ${props.group}: currentOffsets not read: ${e.message}`);
     return props;
   }
-  const live = await clientFor(props, credentials, ctx).listGroupMessageOffsets(props.instanceId, props.group, props.topic);
-  return { ...props, currentOffsets: renderOffsets(live) };
+  const rewound = rewindOf(props);
+  const client = clientFor(props, credentials, ctx);
+  const scope = rewound.scope;
+  const live: PartitionOffset[] = [];
+  if (scope.kind === "all-topics") live.push(...(await client.listGroupMessageOffsets(props.instanceId, props.group)));
+  else for (const t of scope.topics) live.push(...(await client.listGroupMessageOffsets(props.instanceId, props.group, t.topic)));
+  const currentOffsets = renderOffsets(live);
+  const drift = driftLines(props.appliedOffsets ?? [], currentOffsets);
+  if (drift.length > 0) {
+    ctx.log.warn(`OffsetReset of group ${props.group}: the group is no longer where the last reset (${props.resetAt}) left it: ${drift.join("; ")}`);
+  }
+  return { ...props, currentOffsets };
+}
+
+/** "payments/0: 28000 → 28500" for each partition the group has moved from since the reset. */
+export function driftLines(applied: readonly PartitionOffsetState[], live: readonly PartitionOffsetState[]): string[] {
+  const now = new Map(live.map((o) => [`${o.topic}/${o.partition}`, o.messageCurrentOffset]));
+  return applied.flatMap((o) => {
+    const at = now.get(`${o.topic}/${o.partition}`);
+    return at === o.messageCurrentOffset ? [] : [`${o.topic}/${o.partition}: ${o.messageCurrentOffset} → ${at ?? "no committed offset"}`];
+  });
 }
 
 /** What delete tells the user: DMS is not called. */
@@ -62,34 +137,57 @@ export function deleteNotice(props: Outputs): string {
   return (
     `OffsetReset of group ${props.group} on instance ${props.instanceId} removed from the stack; nothing was sent to DMS: ` +
     "committed offsets cannot be un-reset. The offsets before the reset (previousOffsets) remain in the stack's history " +
-    "(pulumi stack history / stack export); to go back, declare a new OffsetReset to those offsets."
+    "(pulumi stack history / stack export); to go back, declare a new OffsetReset with offsets set to them."
   );
 }
 
-async function runRewind(inputs: CheckedInputs, operationTimeout: string | undefined, ctx: ProviderContext): Promise<RewindOutputs> {
+async function runRewind(inputs: CheckedInputs, operationTimeout: string | undefined, ctx: ProviderContext, fallbackId: string): Promise<{ id: string; outputs: RewindOutputs }> {
   const client = clientFor(inputs, resolveCredentials(inputs, ctx.env, ctx.stack), ctx);
-  const budget = waitBudget(inputs.waitForInactiveGroupSeconds, operationTimeout);
-  const result = await rewind(
-    client,
-    {
-      instanceId: inputs.instanceId,
-      group: inputs.group,
-      ...(inputs.topic !== undefined && { topic: inputs.topic }),
-      partition: inputs.partition,
-      position:
-        inputs.messageOffset !== undefined ? { messageOffset: BigInt(inputs.messageOffset) } : { timestamp: inputs.timestamp as number },
-      legacyApi: inputs.legacyApi,
-    },
-    { ...budget, log: (message: string) => ctx.log.info(message) },
-  );
+  const budget = waitBudget(inputs.waitForInactiveGroupSeconds ?? 0, operationTimeout);
+  const what = `OffsetReset of group ${inputs.group}`;
+  let result: RewindResult;
+  try {
+    result = await rewind(client, rewindOf(inputs), {
+      ...budget,
+      legacyApi: inputs.legacyApi === true,
+      forbidForward: inputs.forbidForward === true,
+      names: NAMES,
+      beforeSend: (plan) => ctx.log.info(`${what}: ${planText(plan, inputs.instanceId)}`),
+      log: (message) => ctx.log.info(`${what}: ${message}`),
+      warn: (message) => ctx.log.warn(`${what}: ${message}`),
+    });
+  } catch (e) {
+    if (!(e instanceof ResetSentError)) throw e;
+    // A reset was sent: the state must keep what happened and the offsets to undo it.
+    const outcome: Outcome = e instanceof ResetNotConfirmedError ? "not-confirmed" : e instanceof ResetOutcomeUnknownError ? "unknown" : "partial";
+    const requestId = e instanceof ResetNotConfirmedError ? e.requestId : "";
+    const properties = {
+      ...publicInputs(inputs),
+      resetAt: new Date().toISOString(),
+      requestId,
+      outcome,
+      previousOffsets: renderOffsets(e.undo),
+      appliedOffsets: [],
+      currentOffsets: renderOffsets(e.offsetsNow ?? []),
+      ...(inputs.plan !== undefined && { plan: inputs.plan }),
+    };
+    throw new ResourceInitError(`${what}: ${e.message}`, requestId || fallbackId, properties);
+  }
   const applied = renderOffsets(result.appliedOffsets);
+  const outcome: Outcome = result.calls.length === 0 ? "nothing-to-send" : result.calls.some((c) => c.confirmedBy === "read-back") ? "applied-read-back" : "applied";
+  ctx.log.info(`${what}: done (${outcome}); offsets before, to undo: ${formatOffsets(result.previousOffsets)}`);
   return {
-    resetAt: result.resetAt,
-    requestId: result.requestId,
-    previousOffsets: renderOffsets(result.previousOffsets),
-    appliedOffsets: applied,
-    ...(result.taskId !== undefined && { taskId: result.taskId }),
-    currentOffsets: applied,
+    id: result.calls[0]?.requestId || fallbackId,
+    outputs: {
+      resetAt: result.resetAt,
+      requestId: result.requestId,
+      outcome,
+      previousOffsets: renderOffsets(result.previousOffsets),
+      appliedOffsets: applied,
+      ...(result.taskId !== undefined && { taskId: result.taskId }),
+      currentOffsets: applied,
+      plan: { partitions: planRows(result.plan) },
+    },
   };
 }
 
@@ -98,17 +196,23 @@ async function runRewind(inputs: CheckedInputs, operationTimeout: string | undef
  * the process's connection pool for their endpoint instead of each opening its own; the signer (and with it
  * the credentials) stays the client's.
  */
-function clientFor(
-  where: { projectId: string; endpoint?: string; region?: string },
-  credentials: Credentials,
-  ctx: ProviderContext,
-): DmsClient {
+function clientFor(where: { projectId: string; endpoint?: string; region?: string }, credentials: Credentials, ctx: ProviderContext, deadlineMs?: number): DmsClient {
   const settings = endpointSettings(where, ctx.env, ctx.stack);
   if (settings === undefined) throw new ConfigurationError("no DMS endpoint: set endpoint or region");
-  return new DmsClient({ endpoint: resolveEndpoint(settings), projectId: where.projectId, credentials, dispatcher: sharedDispatcher(ctx.env) });
+  const endpoint = resolveEndpoint(settings);
+  return new DmsClient({ endpoint, projectId: where.projectId, credentials, dispatcher: sharedDispatcher(ctx.env, endpoint), ...(deadlineMs !== undefined && { deadlineMs }) });
 }
 
 function previousResult(olds: Outputs): RewindOutputs {
-  const { resetAt, requestId, previousOffsets, appliedOffsets, taskId, currentOffsets } = olds;
-  return { resetAt, requestId, previousOffsets, appliedOffsets, ...(taskId !== undefined && { taskId }), currentOffsets };
+  const { resetAt, requestId, outcome, previousOffsets, appliedOffsets, taskId, currentOffsets, plan } = olds;
+  return {
+    resetAt,
+    requestId,
+    outcome: outcome ?? "applied",
+    previousOffsets,
+    appliedOffsets,
+    ...(taskId !== undefined && { taskId }),
+    currentOffsets,
+    ...(plan !== undefined && { plan }),
+  };
 }

@@ -2,7 +2,9 @@
 // inputs) and what create/update/read return (outputs). Everything here must survive Pulumi's property
 // encoding, so offsets are decimal strings and timestamps epoch-millisecond numbers, never bigints.
 import { runtime } from "@pulumi/pulumi";
+import type { PlanRow } from "../rewind/report";
 import type { RenderedOffset } from "../rewind/rewind";
+import { SECRET_KEYS, type InputKey } from "./inputs";
 
 /** How Pulumi hands a dynamic provider a value that is not known yet (during preview). */
 export const UNKNOWN: string = runtime.unknownValue;
@@ -24,58 +26,55 @@ export interface ForwardedTimeouts {
   update?: string;
 }
 
-/** Inputs after `check`: validated and normalised. Credentials are present only when the program set them. */
-export interface CheckedInputs {
+/** What preview shows of the rewind a create, replacement or trigger will run: its plan, or why it is unknown. */
+export type PlanState = { partitions: PlanRow[] } | { unknown: string };
+
+/**
+ * Inputs after `check`: validated, normalised, in their stored forms (inputs.ts). Credentials are present
+ * only when the program set them; `plan` is written by check, `__provider` by the dynamic resource.
+ */
+export type CheckedInputs = { [K in InputKey]?: unknown } & {
   projectId: string;
   instanceId: string;
   group: string;
-  topic?: string;
-  partition: number;
-  messageOffset?: string;
-  timestamp?: number;
+  waitForInactiveGroupSeconds?: number;
+  forbidForward?: boolean;
+  legacyApi?: boolean;
   endpoint?: string;
   region?: string;
   accessKey?: string;
   secretKey?: string;
   securityToken?: string;
-  legacyApi: boolean;
-  waitForInactiveGroupSeconds: number;
-  triggers?: unknown;
   customTimeouts?: ForwardedTimeouts;
-}
+  plan?: PlanState;
+  __provider?: string;
+};
 
-/** The credential inputs: secrets, never copied to outputs. */
-export const CREDENTIAL_KEYS = ["accessKey", "secretKey", "securityToken"] as const;
-
-/** Inputs that name the rewind itself: changing any of them is a different rewind, so a replacement. */
-export const REPLACE_KEYS = [
-  "projectId",
-  "instanceId",
-  "group",
-  "topic",
-  "partition",
-  "messageOffset",
-  "timestamp",
-  "legacyApi",
-] as const;
+/**
+ * How the last rewind ended: "applied" (DMS answered), "applied-read-back" (its answer was lost and the
+ * group's offsets showed it applied), "nothing-to-send" (the group was at the target), or, recorded with
+ * the error of a failed create or update, "not-confirmed", "unknown" or "partial".
+ */
+export type Outcome = "applied" | "applied-read-back" | "nothing-to-send" | "not-confirmed" | "unknown" | "partial";
 
 /** What a rewind produced, as stored in outputs. */
 export interface RewindOutputs {
   resetAt: string;
   requestId: string;
+  outcome: Outcome;
   previousOffsets: PartitionOffsetState[];
   appliedOffsets: PartitionOffsetState[];
   taskId?: string;
   currentOffsets: PartitionOffsetState[];
+  plan?: PlanState;
 }
 
 /** Outputs: the non-secret normalised inputs plus what the rewind produced. */
-export type Outputs = Omit<CheckedInputs, (typeof CREDENTIAL_KEYS)[number]> & RewindOutputs;
+export type Outputs = Omit<CheckedInputs, "accessKey" | "secretKey" | "securityToken" | "__provider"> & RewindOutputs;
 
 /** The normalised inputs without credentials and without keys whose value is undefined (Pulumi's Struct refuses undefined). */
-export function publicInputs(inputs: CheckedInputs): Omit<CheckedInputs, (typeof CREDENTIAL_KEYS)[number]> {
-  const { accessKey: _a, secretKey: _s, securityToken: _t, ...rest } = inputs;
-  return withoutUndefined(rest);
+export function publicInputs(inputs: CheckedInputs): Omit<CheckedInputs, "accessKey" | "secretKey" | "securityToken"> {
+  return withoutUndefined(Object.fromEntries(Object.entries(inputs).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)))) as Omit<CheckedInputs, "accessKey" | "secretKey" | "securityToken">;
 }
 
 /** A copy of `value` without the keys whose value is undefined. */

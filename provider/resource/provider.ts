@@ -1,8 +1,8 @@
 // The OffsetReset provider as Pulumi's dynamic-provider host runs it. It is loaded by package name from the
 // thin provider in sdk/provider.ts, so it may hold anything (schemas, clients, configuration): none of it is
-// ever serialized into the stack.
+// ever serialized into the stack. Existing stacks require this file by its path: it stays here.
 import * as pulumi from "@pulumi/pulumi";
-import { checkInputs } from "./check";
+import { checkWithPlan } from "./check-plan";
 import { settingsFromConfig, type StackSettings } from "./connection";
 import { diffInputs } from "./diff";
 import { createRewind, deleteNotice, readOffsets, updateRewind, type ProviderContext } from "./lifecycle";
@@ -31,8 +31,10 @@ export const offsetResetProvider: Required<pulumi.dynamic.ResourceProvider<Props
     stack = settingsFromConfig(req.config);
   },
 
-  async check(_olds, news) {
-    return checkInputs(news, process.env, stack);
+  async check(olds, news) {
+    // The dynamic-provider host never says whether this is a preview; the SDK does (`__preview`).
+    const { __preview: preview, ...inputs } = news;
+    return checkWithPlan(olds, inputs, preview !== false, context());
   },
 
   async diff(_id, olds, news) {
@@ -41,13 +43,13 @@ export const offsetResetProvider: Required<pulumi.dynamic.ResourceProvider<Props
   },
 
   async create(inputs) {
-    const { id, outs } = await createRewind(inputs as unknown as CheckedInputs, context());
+    const { id, outs } = await createRewind(inputs as CheckedInputs, context());
     return { id, outs: outs as unknown as Props };
   },
 
-  async update(_id, olds, news) {
+  async update(id, olds, news) {
     const { triggersChanged } = diffInputs(olds, news);
-    const { outs } = await updateRewind(olds as unknown as Outputs, news as unknown as CheckedInputs, triggersChanged, context());
+    const { outs } = await updateRewind(olds as unknown as Outputs, news as CheckedInputs, triggersChanged, id, context());
     return { outs: outs as unknown as Props };
   },
 

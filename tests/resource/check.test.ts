@@ -30,6 +30,16 @@ describe("check normalises what is stored", () => {
       expect(checkInputs({ ...base, messageOffset: given }, noEnv, {}).inputs.messageOffset).toBe(stored);
     },
   );
+  test.each<[Record<string, unknown>, Record<string, unknown>]>([
+    [{ shiftBy: -100 }, { shiftBy: "-100" }],
+    [{ earliest: true, topics: ["orders:1,0", "payments"] }, { earliest: true, topics: [{ topic: "orders", partitions: [0, 1] }, { topic: "payments" }] }],
+    [{ offsets: [{ topic: "orders", partition: 0, messageCurrentOffset: "900", lag: "100" }] }, { offsets: [{ topic: "orders", partition: 0, offset: "900" }] }],
+    [{ toGroup: "billing-replica", forbidForward: true }, { toGroup: "billing-replica", forbidForward: true }],
+  ])("the target %j is stored as %j", (given, stored) => {
+    const { inputs, failures } = checkInputs({ ...base, ...given }, noEnv, {});
+    expect(failures).toEqual([]);
+    expect(inputs).toMatchObject(stored);
+  });
   test("keeps triggers, topic, partition and forwarded timeouts as given", () => {
     const { inputs } = checkInputs(
       { ...base, topic: "orders", partition: 2, messageOffset: 5, triggers: { incident: "INC-7", n: [1] }, customTimeouts: { create: "5m" } },
@@ -43,7 +53,18 @@ describe("check normalises what is stored", () => {
 describe("check names the property at fault", () => {
   test.each<[string, Record<string, unknown>, string, RegExp]>([
     ["both positions", { messageOffset: 1, timestamp: 1_700_000_000_000 }, "timestamp", /both/],
-    ["neither position", {}, "messageOffset", /neither/],
+    ["no target", {}, "messageOffset", /exactly one target.*none is set/],
+    ["two targets", { latest: true, toGroup: "other" }, "toGroup", /latest and toGroup are both set/],
+    ["an impossible date", { timestamp: "2026-02-30T02:00:00Z" }, "timestamp", /not a date that exists/],
+    ["a negative time", { timestamp: -1 }, "timestamp", /before 1970/],
+    ["a partition beyond int32", { messageOffset: 1, topic: "orders", partition: 2147483648 }, "partition", /int32/],
+    ["a topic with a path", { messageOffset: 1, topic: "orders/../x" }, "topic", /not a Kafka topic name/],
+    ["a dot-segment project", { projectId: "..", messageOffset: 1 }, "projectId", /dot segment/],
+    ["a group with a slash", { group: "bill/ing", messageOffset: 1 }, "group", /"\/"/],
+    ["a number for projectId", { projectId: 123, messageOffset: 1 }, "projectId", /string, got the number 123/],
+    ["a misspelt input", { messageOfset: 1 }, "messageOfset", /unknown input "messageOfset": did you mean "messageOffset"\?/],
+    ["a zero shift", { shiftBy: 0 }, "shiftBy", /moves nothing/],
+    ["a forbidForward string", { messageOffset: 1, forbidForward: "yes" }, "forbidForward", /true or false/],
     ["partition below -1", { messageOffset: 1, partition: -2 }, "partition", /-1/],
     ["fractional partition", { messageOffset: 1, partition: 1.5 }, "partition", /integer/],
     ["seconds-looking timestamp", { timestamp: 1_700_000_000 }, "timestamp", /seconds.*1700000000000/],

@@ -23,7 +23,7 @@ const { resetAt: _r, requestId: _q, previousOffsets: _p, appliedOffsets: _a, cur
 const news = { ...inputs, accessKey: "AK1", secretKey: "SK1" };
 
 test("the same rewind, whatever the spelling, is no change", () => {
-  expect(diffInputs(olds, news)).toEqual({ changes: false, replaces: [], triggersChanged: false });
+  expect(diffInputs(olds, news)).toMatchObject({ changes: false, replaces: [], triggersChanged: false });
   expect(diffInputs(olds, { ...news, timestamp: "2026-11-24T02:00:00Z" }).changes).toBe(false);
   expect(diffInputs(olds, { ...news, timestamp: "2026-11-24T03:00:00+01:00" }).changes).toBe(false);
   expect(diffInputs(olds, { ...news, partition: undefined, legacyApi: undefined, waitForInactiveGroupSeconds: undefined }).changes).toBe(false);
@@ -53,7 +53,7 @@ test.each<[string, unknown]>([
   ["timestamp", "2026-11-24T02:00:01Z"],
   ["legacyApi", true],
 ])("changing %s to %j replaces", (key, value) => {
-  expect(diffInputs(olds, { ...news, [key]: value })).toEqual({ changes: true, replaces: [key], triggersChanged: false });
+  expect(diffInputs(olds, { ...news, [key]: value })).toMatchObject({ changes: true, replaces: [key], triggersChanged: false });
 });
 
 test("switching from a timestamp to an offset replaces on both", () => {
@@ -61,7 +61,7 @@ test("switching from a timestamp to an offset replaces on both", () => {
 });
 
 test("changed triggers are an update that rewinds again", () => {
-  expect(diffInputs(olds, { ...news, triggers: { incident: "INC-2" } })).toEqual({ changes: true, replaces: [], triggersChanged: true });
+  expect(diffInputs(olds, { ...news, triggers: { incident: "INC-2" } })).toMatchObject({ changes: true, replaces: [], triggersChanged: true });
   expect(diffInputs({ ...olds, triggers: undefined }, { ...news, triggers: ["x"] }).triggersChanged).toBe(true);
 });
 
@@ -71,11 +71,36 @@ test.each<[string, Record<string, unknown>]>([
   ["a longer wait", { waitForInactiveGroupSeconds: 60 }],
   ["new custom timeouts", { customTimeouts: { create: "10m" } }],
 ])("%s is an update that does not rewind", (_what, change) => {
-  expect(diffInputs(olds, { ...news, ...change })).toEqual({ changes: true, replaces: [], triggersChanged: false });
+  expect(diffInputs(olds, { ...news, ...change })).toMatchObject({ changes: true, replaces: [], triggersChanged: false });
 });
 
 test("values unknown during preview count as changed", () => {
   expect(diffInputs(olds, { ...news, group: UNKNOWN }).replaces).toEqual(["group"]);
   expect(diffInputs(olds, { ...news, triggers: { incident: UNKNOWN } }).triggersChanged).toBe(true);
-  expect(diffInputs(olds, { ...news, endpoint: UNKNOWN })).toEqual({ changes: true, replaces: [], triggersChanged: false });
+  expect(diffInputs(olds, { ...news, endpoint: UNKNOWN })).toMatchObject({ changes: true, replaces: [], triggersChanged: false });
+});
+
+test("the detailed diff names every changed input with what its change does", () => {
+  const { changed } = diffInputs(olds, { ...news, timestamp: undefined, shiftBy: "-10", triggers: { incident: "INC-2" }, waitForInactiveGroupSeconds: 30 });
+  expect(changed).toEqual([
+    { key: "timestamp", onChange: "replace" },
+    { key: "shiftBy", onChange: "replace" },
+    { key: "waitForInactiveGroupSeconds", onChange: "update" },
+    { key: "triggers", onChange: "rewind-again" },
+  ]);
+});
+
+test("the plan written by check and the serialized provider are never a change", () => {
+  expect(diffInputs({ ...olds, plan: { partitions: [] } }, { ...news, plan: { unknown: "x" }, __provider: "exports.handler = …" }).changes).toBe(false);
+});
+
+test.each<[string, unknown, unknown]>([
+  ["forbidForward", undefined, false],
+  ["earliest", undefined, false],
+  ["topics", ["orders"], [{ topic: "orders" }]],
+  ["offsets", [{ topic: "orders", partition: 0, offset: 5 }], [{ topic: "orders", partition: 0, offset: "5" }]],
+  ["shiftBy", -5, "-5"],
+])("%s: %j and %j are the same value", (key, a, b) => {
+  const base = { ...olds, timestamp: undefined };
+  expect(diffInputs({ ...base, [key]: a }, { ...news, timestamp: undefined, [key]: b }).changes).toBe(false);
 });

@@ -1,4 +1,4 @@
-// Plain-text tables for the runbook CLI: left-aligned text, right-aligned numbers, two spaces apart.
+// Plain-text tables for the CLI and the provider log: left-aligned text, right-aligned numbers, two spaces apart.
 
 export type Cell = string | number | bigint;
 
