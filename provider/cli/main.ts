@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   for (const w of command.warnings) out.warn(w);
   let client: DmsClient;
   try {
-    client = new DmsClient({ endpoint: command.endpoint, projectId: command.projectId, credentials: command.credentials });
+    client = new DmsClient({ endpoint: command.endpoint, projectId: command.projectId, credentials: command.credentials, env });
   } catch (e) {
     return out.error(e);
   }

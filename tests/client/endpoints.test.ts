@@ -13,8 +13,10 @@ describe("resolveEndpoint", () => {
     expect(resolveEndpoint({ region: "eu-west-101" }).href).toBe("https://dms.eu-west-101.myhuaweicloud.eu/");
   });
 
-  test("an explicit endpoint wins over the region and may be any host", () => {
-    expect(resolveEndpoint({ endpoint: "https://dms.hcs.example.internal:8443", region: "cn-north-4" }).origin).toBe("https://dms.hcs.example.internal:8443");
+  test("an explicit endpoint may be any host; with a region too, neither wins", () => {
+    expect(resolveEndpoint({ endpoint: "https://dms.hcs.example.internal:8443" }).origin).toBe("https://dms.hcs.example.internal:8443");
+    expect(() => resolveEndpoint({ endpoint: "https://dms.hcs.example.internal:8443", region: "cn-north-4" })).toThrow(/set endpoint or region, not both/);
+    expect(() => resolveEndpoint({ endpoint: "https://x.example", region: "cn-north-4" }, { endpoint: "--endpoint", region: "--region" })).toThrow(/set --endpoint or --region, not both/);
   });
 
   test("an unknown region names the fix", () => {
@@ -30,8 +32,9 @@ describe("resolveEndpoint", () => {
     expect(resolveEndpoint({ endpoint }).protocol).toBe("http:");
   });
 
-  test("plain http to another host is refused unless allowed explicitly", () => {
-    expect(() => resolveEndpoint({ endpoint: "http://dms.example.com" })).toThrow(/refusing plain http to dms\.example\.com.*allowInsecureHttp/);
+  test("plain http to another host is refused unless allowed explicitly, offering only a setting the caller has", () => {
+    expect(() => resolveEndpoint({ endpoint: "http://dms.example.com" })).toThrow(/refusing plain http to dms\.example\.com.*use https:\/\/ \(plain http is allowed only to loopback\)$/);
+    expect(() => resolveEndpoint({ endpoint: "http://dms.example.com" }, { endpoint: "--endpoint", region: "--region", allowInsecureHttp: "--allow-insecure-http" })).toThrow(/allow plain http explicitly with --allow-insecure-http/);
     expect(() => resolveEndpoint({ endpoint: "http://10.0.0.5:80" })).toThrow(/refusing plain http/);
     expect(resolveEndpoint({ endpoint: "http://dms.example.com", allowInsecureHttp: true }).host).toBe("dms.example.com");
   });
