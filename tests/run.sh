@@ -16,6 +16,12 @@ npm run --silent typecheck   # jest transpiles without type-checking; the tests 
 # Pulumi's CLI, built once from Go modules and cached; its bin dir also holds the dynamic-provider launcher.
 pulumi_bin=$(bash tests/e2e/pulumi-cli.sh "$root" | tail -n 1)
 export PATH="$pulumi_bin:$PATH"
+# A Python venv with the Pulumi SDK (Automation API), and the SDK generator for package schemas; both built
+# once and cached. Plain assignments, then export: `export X=$(...)` would hide a failed build (export's
+# own status is 0), and a missing tool must stop the run here.
+DMS_PYTHON_VENV=$(bash tests/e2e/python-env.sh "$root" | tail -n 1)
+DMS_SDKGEN=$(bash tools/sdkgen/build.sh | tail -n 1)
+export DMS_PYTHON_VENV DMS_SDKGEN
 
 # Stop the broker at the end only if this run started it: another run on the machine may be using it.
 if bash tests/kafka/broker.sh status >/dev/null 2>&1; then started_broker=0; else started_broker=1; fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Make a working `pulumi` CLI available, at the same version as the @pulumi/pulumi npm dependency,
-# built from Go modules (the only place this project's machines can get it: no download site is
-# reachable, only package registries). Prints the directory to put on PATH as its LAST stdout line;
-# everything else (progress, warnings) goes to stderr.
+# Make a working `pulumi` CLI available, at the same version as the @pulumi/pulumi npm dependency, with the
+# Node.js and YAML language hosts, all built from source (the only way this project's machines can get
+# them: no download site is reachable, only package registries). Prints the directory to put on PATH as
+# its LAST stdout line; everything else (progress, warnings, errors) goes to stderr. Never leaves a tool
+# out silently: if one cannot be built, it exits non-zero naming what failed and the log to read.
 #
 # Usage:
 #   bin="$(bash tests/e2e/pulumi-cli.sh [REPO_ROOT] | tail -n 1)"
@@ -12,17 +13,25 @@
 #   export PULUMI_HOME="$tmp/pulumi-home"            # optional: keep ~/.pulumi untouched
 #   mkdir -p "$tmp/state"                            # a file:// backend dir must exist
 #   pulumi login "file://$tmp/state"                 # or: export PULUMI_BACKEND_URL=file://...
-# The Automation API (LocalWorkspace) runs the `pulumi` it finds on the PATH of the Node process, so
-# export PATH before starting node/jest; inline programs work without pulumi-language-nodejs.
+# Then both a plain `pulumi up/preview/destroy` in a project directory (runtime nodejs or yaml) and the
+# Automation API work; the Automation API (Node's LocalWorkspace, Python's, Go's) runs the `pulumi` it
+# finds on the PATH of its process, so export PATH before starting node/jest/python.
 #
 # The printed directory holds:
-#   pulumi                          the CLI (engine), v<version of node_modules/@pulumi/pulumi>
-#   pulumi-language-nodejs          the Node.js language host, ONLY if the Go module proxy serves it;
-#                                   otherwise a warning line on stderr says so and why, and callers
-#                                   must use the Automation API with inline programs (it brings its
-#                                   own language server), not a plain `pulumi up` in a project dir
+#   pulumi                          the CLI (engine), v<version of node_modules/@pulumi/pulumi>, built from the
+#                                   Go modules github.com/pulumi/pulumi/{pkg,sdk}/v3 at that version
+#   pulumi-language-nodejs          the Node.js language host at the same version, built from its upstream
+#                                   source shipped in shared/tools (the Go module proxy refuses that module;
+#                                   see shared/tools/pulumi-language-nodejs-v<version>/ORIGIN.md). Looked for
+#                                   in this order, first found wins:
+#                                     $PULUMI_LANGUAGE_NODEJS_SRC
+#                                     REPO_ROOT/../shared/tools/pulumi-language-nodejs-v<version>
+#                                     /work/shared/tools/pulumi-language-nodejs-v<version>
+#                                   none there: exit 1, naming the paths tried
+#   pulumi-language-yaml            the YAML language host, github.com/pulumi/pulumi-yaml v1.25.0 (`go install`)
 #   pulumi-resource-pulumi-nodejs   the dynamic-provider launcher, which the engine looks up on PATH
 #                                   for every pulumi.dynamic.Resource
+# The language hosts sit beside `pulumi` because the engine looks for its bundled plugins there first.
 #
 # REPO_ROOT defaults to two levels above this script; its node_modules gives the version and the
 # fallback copy of @pulumi/pulumi for the dynamic-provider launcher (run `npm ci` first).
@@ -30,21 +39,19 @@
 # Knobs (all optional):
 #   PULUMI_CLI_CACHE_DIR            cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-dms-offset-reset)
 #   PULUMI_CLI_IGNORE_PATH=1        don't reuse a matching `pulumi` already on PATH; use/build the cached one
-#   PULUMI_CLI_RETRY_LANGUAGE_HOST=1  retry pulumi-language-nodejs even though an earlier run recorded
-#                                   that it is unavailable (the failure is cached so reruns stay fast)
-#   PULUMI_CLI_LEGACY_NODEJS_HOST=1 when the matching pulumi-language-nodejs is unavailable, use an OLD
-#                                   one instead: v3.68.0, the last release that shipped it inside the
-#                                   sdk/v3 module (which the proxy serves). It is version-skewed against
-#                                   the v3.248 engine and SDK, but drives `pulumi up/preview/destroy` of
-#                                   a plain Node project (config, secrets, dynamic resources, errors)
-#                                   correctly in the checks done when this was written. Prints a
-#                                   different bin dir (bin-legacy-nodejs-host), so it never leaks into
-#                                   callers that did not ask for it.
+#   PULUMI_LANGUAGE_NODEJS_SRC      the pulumi-language-nodejs source dir to build from (see above)
 #
-# Cache layout: $PULUMI_CLI_CACHE_DIR/pulumi-cli-v<version>/{bin,src,build.log,...}. A cold build
-# (empty Go module and build caches) fills ~1.3 GB of GOMODCACHE and ~1.6 GB of GOCACHE and took
-# about 4 minutes on 2 cores here (allow up to ~25 on a slow proxy link); a rerun with the cache in
-# place does no Go work and takes well under a second. Concurrent runs wait for one builder (flock).
+# Cache layout: $PULUMI_CLI_CACHE_DIR/pulumi-cli-v<version>/{bin,src,build.log,...}; delete a binary from
+# bin/ to rebuild just that one. Measured on this 2-core machine with the Go module and build caches
+# empty at the start, the three built one after the other (load average 4-8: other test runs shared
+# the machine), filling ~1.7 GB of GOMODCACHE and ~1.9 GB of GOCACHE (with tools/sdkgen's build):
+#   pulumi                  426 s (5 min at load 3-5)
+#   pulumi-language-nodejs   18 s (it reuses the packages the CLI build compiled: same flags)
+#   pulumi-language-yaml     61 s (downloads and compiles the older pulumi/pkg/v3 v3.206.0 it requires)
+#   whole script            505 s
+# With the CLI already built and the Go caches warm: host 2-7 s, yaml host 48 s. A rerun with the cache in
+# place does no Go work and takes ~0.1 s (node reads the version). Allow far more on a slow proxy link.
+# Concurrent runs wait for one builder (flock).
 set -euo pipefail
 
 log() { printf 'pulumi-cli.sh: %s\n' "$*" >&2; }
@@ -70,6 +77,10 @@ version=$(node -e '
   console.log(v);
 ' "$repo_root") || die "cannot determine the @pulumi/pulumi version from $repo_root"
 
+# The YAML language host: its own release line (pulumi-yaml), not tied to the CLI's version.
+yaml_version=v1.25.0
+yaml_mod=github.com/pulumi/pulumi-yaml
+
 npm_pulumi="$repo_root/node_modules/@pulumi/pulumi"
 if [ ! -f "$npm_pulumi/cmd/dynamic-provider/index.js" ]; then
   log "warning: $npm_pulumi/cmd/dynamic-provider is missing (run npm ci): the dynamic-provider launcher will only work for programs that have their own @pulumi/pulumi"
@@ -78,7 +89,7 @@ fi
 cache_root=${PULUMI_CLI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-dms-offset-reset}
 dir="$cache_root/pulumi-cli-v$version"
 bin="$dir/bin"
-lang_unavailable="$dir/language-nodejs.unavailable"   # holds the reason, so reruns warn without Go work
+yaml_stamp="$dir/pulumi-language-yaml.version"   # which pulumi-yaml built bin/pulumi-language-yaml
 build_log="$dir/build.log"
 mkdir -p "$bin"
 
@@ -109,75 +120,82 @@ exec node \"\$script\" \"\$@\"
   mv -f "$tmp" "$target"
 }
 
-warn_lang_unavailable() {
-  log "WARNING: pulumi-language-nodejs v$version is unavailable, only 'pulumi' is provided: $(cat "$lang_unavailable") -- use the Automation API with inline programs (a plain 'pulumi up' in a Node project directory fails with \"no language plugin 'pulumi-language-nodejs' found\"). Details: $build_log; retry: PULUMI_CLI_RETRY_LANGUAGE_HOST=1; old host instead: PULUMI_CLI_LEGACY_NODEJS_HOST=1"
-}
-
-# Opt-in legacy host (see PULUMI_CLI_LEGACY_NODEJS_HOST above).
-legacy_sdk=v3.68.0
-legacy_bin="$dir/bin-legacy-nodejs-host"
-want_legacy() { [ "${PULUMI_CLI_LEGACY_NODEJS_HOST:-}" = 1 ] && [ ! -x "$bin/pulumi-language-nodejs" ]; }
-legacy_ready() { [ -x "$legacy_bin/pulumi" ] && [ -x "$legacy_bin/pulumi-language-nodejs" ]; }
-
-# Done when pulumi is there and the language host is either built or known to be unavailable.
 cache_complete() {
-  [ -x "$bin/pulumi" ] || return 1
-  [ -x "$bin/pulumi-language-nodejs" ] && return 0
-  [ -f "$lang_unavailable" ] && [ "${PULUMI_CLI_RETRY_LANGUAGE_HOST:-}" != 1 ]
+  [ -x "$bin/pulumi" ] && [ -x "$bin/pulumi-language-nodejs" ] && [ -x "$bin/pulumi-language-yaml" ] \
+    && [ "$(cat "$yaml_stamp" 2>/dev/null)" = "$yaml_version" ]
 }
 
-finish() { # prints the bin dir: the legacy-host one if asked for (and built), else $bin
-  local out="$bin"
-  if want_legacy && legacy_ready; then
-    out="$legacy_bin"
-    log "WARNING: using the legacy pulumi-language-nodejs $legacy_sdk (opt-in PULUMI_CLI_LEGACY_NODEJS_HOST=1) with pulumi v$version: pulumi-language-nodejs v$version is unavailable: $(cat "$lang_unavailable" 2>/dev/null)"
-  elif [ ! -x "$bin/pulumi-language-nodejs" ] && [ -f "$lang_unavailable" ]; then
-    warn_lang_unavailable
-  fi
-  write_launcher "$out"
-  printf '%s\n' "$out"
+finish() { # $1 = the bin dir to print
+  write_launcher "$1"
+  printf '%s\n' "$1"
   exit 0
 }
 
 # --- Fast path 1: cached build (no Go, no network). ---------------------------------------------
-if cache_complete && { ! want_legacy || legacy_ready; }; then finish; fi
+if cache_complete; then finish "$bin"; fi
 
-# --- Fast path 2: a matching pulumi already on PATH is used as is. -------------------------------
-# It gets a bin dir of its own with symlinks (plus our launcher), so the printed dir is always
-# self-sufficient. Our own cache dir is skipped so a half-finished cache never links to itself.
-if [ -z "${PULUMI_CLI_IGNORE_PATH:-}" ] && [ ! -x "$bin/pulumi" ] && [ "${PULUMI_CLI_LEGACY_NODEJS_HOST:-}" != 1 ]; then
+# --- Fast path 2: a matching pulumi already on PATH, with its language hosts, is used as is. -----
+# E.g. a developer's regular install. Used only if pulumi-language-nodejs and pulumi-language-yaml sit
+# beside its real (symlink-resolved) executable, where the engine looks for them first; otherwise the
+# cached build is used (mixing would make the engine warn on every run). It gets a bin dir of its own
+# with symlinks (plus our launcher), so the printed dir is always self-sufficient. Our own cache dir is
+# skipped so a half-finished cache never links to itself.
+if [ -z "${PULUMI_CLI_IGNORE_PATH:-}" ]; then
   found=$(command -v pulumi 2>/dev/null || true)
   if [ -n "$found" ] && [ "$(cd "$(dirname "$found")" && pwd -P)" != "$(cd "$bin" && pwd -P)" ]; then
     found_version=$(PULUMI_SKIP_UPDATE_CHECK=1 "$found" version 2>/dev/null || true)
-    if [ "$found_version" = "v$version" ]; then
+    real=$(readlink -f "$found")
+    real_dir=$(dirname "$real")
+    if [ "$found_version" != "v$version" ]; then
+      log "pulumi on PATH ($found) is '${found_version:-unknown}', not v$version: using the cached build"
+    elif [ ! -x "$real_dir/pulumi-language-nodejs" ] || [ ! -x "$real_dir/pulumi-language-yaml" ]; then
+      log "pulumi $found_version on PATH ($found) has no pulumi-language-nodejs and pulumi-language-yaml beside it in $real_dir: using the cached build"
+    else
       path_bin="$dir/bin-from-path"
       mkdir -p "$path_bin"
-      ln -sfn "$(readlink -f "$found")" "$path_bin/pulumi"
-      lang=$(command -v pulumi-language-nodejs 2>/dev/null || true)
-      [ -n "$lang" ] || { [ -x "$(dirname "$found")/pulumi-language-nodejs" ] && lang="$(dirname "$found")/pulumi-language-nodejs"; } || true
-      if [ -n "$lang" ]; then ln -sfn "$(readlink -f "$lang")" "$path_bin/pulumi-language-nodejs"
-      else rm -f "$path_bin/pulumi-language-nodejs"; log "warning: pulumi $found_version found at $found but no pulumi-language-nodejs beside it or on PATH"; fi
-      log "using pulumi $found_version from $found"
-      write_launcher "$path_bin"
-      printf '%s\n' "$path_bin"
-      exit 0
+      for f in pulumi pulumi-language-nodejs pulumi-language-yaml; do ln -sfn "$real_dir/$f" "$path_bin/$f"; done
+      log "using pulumi $found_version and its language hosts from $real_dir"
+      finish "$path_bin"
     fi
-    log "pulumi on PATH ($found) is '${found_version:-unknown}', not v$version: using the cached build"
   fi
 fi
 
+# --- Where the Node.js language host's source is (checked before any build work: fail fast). -----
+lang_nodejs_mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+nodejs_src=""
+if [ ! -x "$bin/pulumi-language-nodejs" ]; then
+  tried=()
+  for cand in ${PULUMI_LANGUAGE_NODEJS_SRC:+"$PULUMI_LANGUAGE_NODEJS_SRC"} \
+              "$repo_root/../shared/tools/pulumi-language-nodejs-v$version" \
+              "/work/shared/tools/pulumi-language-nodejs-v$version"; do
+    tried+=("$cand")
+    if [ -f "$cand/go.mod" ] && [ -f "$cand/main.go" ]; then nodejs_src=$(cd "$cand" && pwd); break; fi
+    # A dir named explicitly must be right: no quiet fallback to another copy.
+    [ "$cand" != "${PULUMI_LANGUAGE_NODEJS_SRC:-}" ] \
+      || die "PULUMI_LANGUAGE_NODEJS_SRC=$cand is not a pulumi-language-nodejs source dir (no go.mod and main.go there)"
+  done
+  [ -n "$nodejs_src" ] || die "no source for pulumi-language-nodejs v$version (a dir with go.mod and main.go) in any of: ${tried[*]} -- a fresh clone needs shared/ beside it, or set PULUMI_LANGUAGE_NODEJS_SRC"
+  # It must be that module, pinned to this very pulumi version (ORIGIN.md: replace => pkg/sdk v<version>).
+  grep -q "^module $lang_nodejs_mod\$" "$nodejs_src/go.mod" \
+    || die "$nodejs_src/go.mod is not module $lang_nodejs_mod"
+  grep -Eq "github\.com/pulumi/pulumi/sdk/v3 => github\.com/pulumi/pulumi/sdk/v3 v$version\$" "$nodejs_src/go.mod" \
+    || die "$nodejs_src/go.mod does not pin github.com/pulumi/pulumi/sdk/v3 to v$version (replace line): not the source for pulumi v$version"
+fi
+
 # --- Build. ------------------------------------------------------------------------------------
-command -v go >/dev/null 2>&1 || die "go is not on PATH (needed to build pulumi v$version)"
+command -v go >/dev/null 2>&1 || die "go is not on PATH (needed to build pulumi v$version and its language hosts)"
 
 # One builder at a time per version (parallel e2e jobs may all call this); whoever waited rechecks.
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$dir/.lock"
-  if ! flock -n 9; then log "waiting for another build of pulumi v$version to finish..."; flock 9; fi
-  if cache_complete && { ! want_legacy || legacy_ready; }; then finish; fi
+  if ! flock -n 9; then log "waiting for another build in $dir to finish..."; flock 9; fi
+  if cache_complete; then finish "$bin"; fi
 fi
 
-printf '\n=== %s: build run (pulumi v%s)\n' "$(date -u +%FT%TZ)" "$version" >>"$build_log"   # append: keeps earlier errors the warnings point to
+printf '\n=== %s: build run (pulumi v%s)\n' "$(date -u +%FT%TZ)" "$version" >>"$build_log"   # append: keeps earlier errors
 start=$SECONDS
+# Left by earlier versions of this script (proxy probing, opt-in v3.68 host): dead now.
+rm -rf "$dir/language-nodejs.unavailable" "$dir/bin-legacy-nodejs-host" "$dir/src/legacy-nodejs-host"
 
 # A cold build is silent for many minutes; say we're alive once a minute (on stderr only, and the
 # ticker never holds stdout open, so `$(...)` around this script returns as soon as it exits; nor
@@ -187,16 +205,17 @@ start=$SECONDS
     log "still building... $((SECONDS - start))s (log: $build_log)"
   done ) >&2 9>&- &
 ticker=$!
-trap 'kill "$ticker" 2>/dev/null || true' EXIT
+tmp=""
+trap 'kill "$ticker" 2>/dev/null || true; [ -z "$tmp" ] || rm -rf "$tmp"' EXIT
 
 # Module mode regardless of the caller's setup: no go.work, no vendor; -mod=mod lets `go build` fill
-# in go.mod/go.sum of the generated wrapper modules. CGO off: a static binary, and no C toolchain
-# needed (the upstream release builds are CGO-free too).
+# in go.mod/go.sum of the generated wrapper module. CGO off: static binaries, and no C toolchain needed
+# (the upstream release builds are CGO-free too). All three builds use the same flags (-trimpath, CGO
+# off), so packages they share are compiled once and come from the Go build cache after that.
 export GOWORK=off GO111MODULE=on CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
 ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version"
 pkg_mod=github.com/pulumi/pulumi/pkg/v3
 sdk_mod=github.com/pulumi/pulumi/sdk/v3
-lang_mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
 
 fail_build() { # $1 = what failed
   log "error: $1 failed after $((SECONDS - start))s; last lines of $build_log:"
@@ -241,8 +260,10 @@ modinfo() { # $1 format, $2 mod@ver; runs outside any module
   (cd "$dir" && GOFLAGS='' go list -m -f "$1" "$2")
 }
 
+# --- pulumi ----------------------------------------------------------------------------------------
 if [ ! -x "$bin/pulumi" ]; then
-  log "building pulumi v$version from Go modules (cold: ~1.3 GB of modules, ~4+ min on 2 cores; log: $build_log)"
+  t0=$SECONDS
+  log "building pulumi v$version from Go modules (cold: ~1.3 GB of modules, ~4-5 min on 2 cores; log: $build_log)"
   pkg_gomod=$(modinfo '{{.GoMod}}' "$pkg_mod@v$version" 2>>"$build_log") || fail_build "resolving $pkg_mod@v$version"
   pkg_go=$(go mod edit -json "$pkg_gomod" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).Go)')
   src="$dir/src/pulumi"
@@ -250,70 +271,52 @@ if [ ! -x "$bin/pulumi" ]; then
     || fail_build "writing the wrapper module"
   tmp="$bin/.pulumi.tmp.$$"
   (cd "$src" && go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg_mod/cmd/pulumi") >>"$build_log" 2>&1 \
-    || { rm -f "$tmp"; fail_build "go build $pkg_mod/cmd/pulumi"; }
-  got=$(PULUMI_SKIP_UPDATE_CHECK=1 "$tmp" version 2>>"$build_log") || { rm -f "$tmp"; fail_build "running the new pulumi"; }
-  [ "$got" = "v$version" ] || { rm -f "$tmp"; die "built pulumi reports '$got', expected v$version"; }
-  mv -f "$tmp" "$bin/pulumi"
-  log "built pulumi $got in $((SECONDS - start))s"
+    || fail_build "go build $pkg_mod/cmd/pulumi"
+  got=$(PULUMI_SKIP_UPDATE_CHECK=1 "$tmp" version 2>>"$build_log") || fail_build "running the new pulumi"
+  [ "$got" = "v$version" ] || die "built pulumi reports '$got', expected v$version"
+  mv -f "$tmp" "$bin/pulumi"; tmp=""
+  log "built pulumi $got in $((SECONDS - t0))s"
 fi
 
-# --- pulumi-language-nodejs: best effort. ---------------------------------------------------------
-# Its module has no version tags; it is addressed by the commit of the pulumi release tag (a
-# pseudo-version). Known commits per version below; for other versions the pkg tag's commit and the
-# plain version are tried. If the proxy serves none of them, record why and go on without it.
-if [ ! -x "$bin/pulumi-language-nodejs" ] && { [ ! -f "$lang_unavailable" ] || [ "${PULUMI_CLI_RETRY_LANGUAGE_HOST:-}" = 1 ]; }; then
-  rm -f "$lang_unavailable"
-  case "$version" in
-    3.248.0) revs="a88168d865b7fd428e5a929cc54aeceaf72d203f" ;;   # commit of tag v3.248.0
-    *) revs="" ;;
-  esac
-  pkg_rev=$(modinfo '{{with .Origin}}{{.Hash}}{{end}}' "$pkg_mod@v$version" 2>/dev/null || true)
-  for r in $pkg_rev "v$version"; do case " $revs " in *" $r "*) ;; *) revs="$revs $r" ;; esac; done
-  lang_ver="" first_error=""
-  for r in $revs; do
-    if out=$(modinfo '{{.Version}} {{.GoMod}}' "$lang_mod@$r" 2>&1); then lang_ver=${out%% *}; lang_gomod=${out#* }; break; fi
-    printf '%s\n' "$out" >>"$build_log"
-    [ -n "$first_error" ] || first_error=$(printf '%s' "$out" | tr -s '\n\t' '  ')
-  done
-  if [ -z "$lang_ver" ]; then
-    # Keep the first error verbatim (they are all alike: the proxy refuses the module); all are in the log.
-    printf 'the Go module proxy does not serve %s at any of %s; first error: %s\n' \
-      "$lang_mod" "$(printf '%s' "${revs# }" | tr ' ' ',')" "$first_error" >"$lang_unavailable"
-  else
-    log "building pulumi-language-nodejs $lang_ver"
-    pkg_gomod=$(modinfo '{{.GoMod}}' "$pkg_mod@v$version" 2>>"$build_log") || fail_build "resolving $pkg_mod@v$version"
-    lang_go=$(go mod edit -json "$lang_gomod" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).Go)')
-    src="$dir/src/language-nodejs"
-    tmp="$bin/.pulumi-language-nodejs.tmp.$$"
-    if write_wrapper "$src" "$lang_go" "$lang_mod@$lang_ver" "$pkg_mod@v$version" "$sdk_mod@v$version" -- "$lang_gomod" "$pkg_gomod" >>"$build_log" 2>&1 \
-       && (cd "$src" && go build -trimpath -ldflags "$ldflags" -o "$tmp" "$lang_mod") >>"$build_log" 2>&1; then
-      mv -f "$tmp" "$bin/pulumi-language-nodejs"
-      log "built pulumi-language-nodejs in $((SECONDS - start))s"
-    else
-      rm -f "$tmp"
-      printf 'building %s@%s failed: %s\n' "$lang_mod" "$lang_ver" "$(tail -n 5 "$build_log" | tr -s '\n\t' '  ')" >"$lang_unavailable"
-    fi
-  fi
+# --- pulumi-language-nodejs: upstream source from shared/tools, unmodified. ----------------------------
+# Copied first (shared/ may be read-only, and `go build -mod=mod` may update go.sum). The only addition
+# to ORIGIN.md's `GOFLAGS=-mod=mod go build` is the flags the CLI is built with (version stamp, -trimpath,
+# CGO off), which lets it reuse the CLI's compiled packages.
+if [ ! -x "$bin/pulumi-language-nodejs" ]; then
+  t0=$SECONDS
+  log "building pulumi-language-nodejs v$version from $nodejs_src (log: $build_log)"
+  printf -- '--- pulumi-language-nodejs from %s\n' "$nodejs_src" >>"$build_log"
+  src="$dir/src/language-nodejs"
+  rm -rf "$src"
+  mkdir -p "$dir/src"
+  cp -R "$nodejs_src" "$src" 2>>"$build_log" || fail_build "copying $nodejs_src to $src"
+  chmod -R u+w "$src"
+  tmp="$bin/.pulumi-language-nodejs.tmp.$$"
+  (cd "$src" && go build -trimpath -ldflags "$ldflags" -o "$tmp" .) >>"$build_log" 2>&1 \
+    || fail_build "go build of pulumi-language-nodejs in $src (copied from $nodejs_src)"
+  mv -f "$tmp" "$bin/pulumi-language-nodejs"; tmp=""
+  log "built pulumi-language-nodejs in $((SECONDS - t0))s"
 fi
 
-# --- Opt-in legacy pulumi-language-nodejs. -----------------------------------------------------------
-# Built from the sdk/v3 module at $legacy_sdk, where the host still lived (later releases moved it to
-# the separate module above). `pulumi` is hard-linked (copied if it can't be) into the same dir:
-# the engine looks for bundled plugins beside its real (symlink-resolved) executable first, and one
-# found only on PATH makes every run print a "using pulumi-language-nodejs from $PATH" warning.
-if want_legacy && ! legacy_ready; then
-  log "building the legacy pulumi-language-nodejs from $sdk_mod@$legacy_sdk (opt-in)"
-  src="$dir/src/legacy-nodejs-host"
-  mkdir -p "$legacy_bin"
-  tmp="$legacy_bin/.pulumi-language-nodejs.tmp.$$"
-  write_wrapper "$src" "$(go env GOVERSION | sed 's/^go//; s/ .*//')" "$sdk_mod@$legacy_sdk" -- >>"$build_log" 2>&1 \
-    || fail_build "writing the legacy wrapper module"
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X $sdk_mod/go/common/version.Version=$legacy_sdk" \
-     -o "$tmp" "$sdk_mod/nodejs/cmd/pulumi-language-nodejs") >>"$build_log" 2>&1 \
-    || { rm -f "$tmp"; fail_build "go build of the legacy pulumi-language-nodejs"; }
-  mv -f "$tmp" "$legacy_bin/pulumi-language-nodejs"
-  ln -f "$bin/pulumi" "$legacy_bin/pulumi" 2>/dev/null || cp -f "$bin/pulumi" "$legacy_bin/pulumi"
+# --- pulumi-language-yaml: `go install` from the Go module proxy (its go.mod has no replaces). ----------
+if [ ! -x "$bin/pulumi-language-yaml" ] || [ "$(cat "$yaml_stamp" 2>/dev/null)" != "$yaml_version" ]; then
+  t0=$SECONDS
+  log "building pulumi-language-yaml $yaml_version (go install $yaml_mod/cmd/pulumi-language-yaml; log: $build_log)"
+  printf -- '--- go install %s/cmd/pulumi-language-yaml@%s\n' "$yaml_mod" "$yaml_version" >>"$build_log"
+  tmp="$dir/.gobin.$$"
+  mkdir -p "$tmp"
+  # `go install mod@version` runs outside any module and rejects -mod=mod: plain GOFLAGS here.
+  (cd "$dir" && GOFLAGS=-buildvcs=false GOBIN="$tmp" go install -trimpath \
+     -ldflags "-s -w -X $yaml_mod/pkg/version.Version=$yaml_version" \
+     "$yaml_mod/cmd/pulumi-language-yaml@$yaml_version") >>"$build_log" 2>&1 \
+    || fail_build "go install $yaml_mod/cmd/pulumi-language-yaml@$yaml_version"
+  [ -x "$tmp/pulumi-language-yaml" ] || fail_build "go install (no pulumi-language-yaml in $tmp)"
+  mv -f "$tmp/pulumi-language-yaml" "$bin/pulumi-language-yaml"
+  rm -rf "$tmp"; tmp=""
+  printf '%s\n' "$yaml_version" >"$yaml_stamp"
+  log "built pulumi-language-yaml $yaml_version in $((SECONDS - t0))s"
 fi
 
-log "pulumi v$version ready ($((SECONDS - start))s)"
-finish
+cache_complete || die "internal: the build finished but $bin is incomplete"
+log "pulumi v$version with its Node.js and YAML language hosts ready ($((SECONDS - start))s)"
+finish "$bin"
