@@ -304,8 +304,9 @@ function topicsList(name: string) {
 
 /** Explicit per-partition offsets: `{topic, partition, offset}`, or a partition's offsets as OffsetReset outputs them (messageCurrentOffset). */
 function offsetsList(name: string) {
+  // Other keys (an OffsetReset output's lag and log offsets) are dropped: a partition's offsets can be passed as they are.
   const entry = z
-    .looseObject({
+    .object({
       topic: topicName(`${name}[].topic`, "name the topic"),
       partition: partitionNumber(`${name}[].partition`, false),
       offset: offsetValue(`${name}[].offset`).optional(),
