@@ -1,16 +1,19 @@
 // The unsigned `/__admin/` API, served only with --admin: arm faults, read or clear the request
-// log, and stop a group's consumers (now or after a delay) the way a session timeout would.
+// log, read or clear the count of applied resets, and stop a group's consumers (now or after a
+// delay) the way a session timeout would.
 import { z } from "zod";
 import { parseJson } from "../provider/dms/json";
+import type { Applications } from "./applications";
 import { DmsError, groupNotFound, instanceNotFound } from "./errors";
 import { FaultRule, type Faults } from "./faults";
-import type { RequestLog } from "./request-log";
+import { LOG_LIMITS, type RequestLog } from "./request-log";
 import { route, type Reply, type Route } from "./routes";
 import type { World } from "./world";
 
 export interface AdminContext {
   faults: Faults;
   log: RequestLog;
+  applications: Applications;
   world: World;
   /** Run `work` after `afterMs` (cancelled when the server closes). */
   schedule(afterMs: number, work: () => void): void;
@@ -63,9 +66,20 @@ export const ADMIN_ROUTES: readonly Route<AdminContext>[] = [
     ctx.faults.clear();
     return { status: 204 };
   }),
-  route<AdminContext>(["GET"], "/__admin/requests", async (ctx) => ({ status: 200, body: { requests: ctx.log.list() } })),
+  route<AdminContext>(["GET"], "/__admin/requests", async (ctx) => ({
+    status: 200,
+    body: { requests: ctx.log.list(), bytes: ctx.log.bytes(), limits: LOG_LIMITS },
+  })),
   route<AdminContext>(["DELETE"], "/__admin/requests", async (ctx) => {
     ctx.log.clear();
+    return { status: 204 };
+  }),
+  route<AdminContext>(["GET"], "/__admin/applications", async (ctx) => ({
+    status: 200,
+    body: { applications: ctx.applications.list().map((a) => ({ ...a, last: { at: a.last.at.toISOString(), offsets: a.last.offsets } })) },
+  })),
+  route<AdminContext>(["DELETE"], "/__admin/applications", async (ctx) => {
+    ctx.applications.clear();
     return { status: 204 };
   }),
   route<AdminContext>(["POST"], "/__admin/instances/{instance_id}/groups/{group}/stop-consumers", stopConsumers),

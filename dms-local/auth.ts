@@ -53,6 +53,17 @@ function sameSecret(a: string, b: string): boolean {
 const deny = (error: DmsError): AuthOutcome => ({ ok: false, error });
 
 /**
+ * Whether the request names a known access key in a well-formed Authorization header: only such a
+ * request can pass `authenticate`, so only its body is worth holding in memory (the signature covers it).
+ */
+export function claimsKnownAccessKey(headers: ReceivedRequest["headers"], seed: Pick<Seed, "credentials">): boolean {
+  const authorization = headers["authorization"];
+  if (typeof authorization !== "string") return false;
+  const accessKey = AUTHORIZATION.exec(authorization.trim())?.[1];
+  return accessKey !== undefined && seed.credentials.some((c) => sameSecret(c.ak, accessKey));
+}
+
+/**
  * Authenticate a DMS API request. `pathProjectId` is the decoded `{project_id}` of the route.
  * Nothing secret (AK, SK, token, signature) ever appears in an outcome's message.
  */

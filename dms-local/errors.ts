@@ -28,6 +28,11 @@ export function groupNotFound(group: string): DmsError {
   return new DmsError(404, "DMS.00404046", `The consumer group does not exist: ${group}`);
 }
 
+/** 404, dms-local's code: DMS documents none for a topic the instance does not have. */
+export function topicNotFound(topic: string): DmsError {
+  return new DmsError(404, "DMS.00404047", `The topic does not exist: ${topic}`);
+}
+
 /** 400, dms-local's code: DMS refuses resets while the group has live consumers. */
 export function groupNotEmpty(group: string, state: string): DmsError {
   return new DmsError(
@@ -58,13 +63,18 @@ export function wrongProject(why: string): DmsError {
 }
 
 /** 429 APIG.0308 (seen): over the gateway's request rate limit. */
-export function throttled(limit: number): DmsError {
-  return new DmsError(429, "APIG.0308", `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`);
+export function throttled(limit: number, per = "time:1 second"): DmsError {
+  return new DmsError(429, "APIG.0308", `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},${per}`);
 }
 
 /** 400 APIG.0201 (seen): the request itself is malformed (path escapes, body size). */
 export function badRequest(why: string): DmsError {
   return new DmsError(400, "APIG.0201", `API request error: ${why}`);
+}
+
+/** 413 APIG.0201: the gateway's answer to a body over its limit. */
+export function bodyTooLarge(limitBytes: number): DmsError {
+  return new DmsError(413, "APIG.0201", `API request error: the body is larger than ${limitBytes / 1024 / 1024} MiB`);
 }
 
 /** 500, for a world failure the handlers did not foresee. */

@@ -1,5 +1,6 @@
 // Fault injection for rehearsals and tests: "the next N matching requests answer like this" —
-// an error status with DMS's error body, a delay (or a hang), or a dropped connection.
+// an error status with DMS's error body, a delay (or a hang), or a dropped connection; by default
+// instead of DMS handling the request, with `after` once DMS has handled it (the write took effect).
 import { z } from "zod";
 
 export const FaultRule = z
@@ -13,6 +14,11 @@ export const FaultRule = z
     hangMs: z.number().int().nonnegative().optional(),
     /** Destroy the connection without answering. */
     drop: z.literal(true).optional(),
+    /**
+     * Let DMS handle the request first (a reset applies), then answer with the fault instead: a
+     * write whose answer is lost (drop, hang) or wrong (status) after it took effect.
+     */
+    after: z.literal(true).optional(),
     match: z
       .strictObject({
         method: z.string().min(1).optional(),
@@ -29,6 +35,8 @@ export type FaultRule = z.infer<typeof FaultRule>;
 /** What to do to one request. */
 export interface Fault {
   drop: boolean;
+  /** Handle the request first, then apply the fault to its answer. */
+  after: boolean;
   hangMs?: number;
   error?: { status: number; code: string; message: string; retryAfterSeconds?: number };
 }
@@ -68,7 +76,7 @@ export class Faults {
     if (!rule) return undefined;
     rule.left -= 1;
     if (rule.left === 0) this.rules = this.rules.filter((r) => r !== rule);
-    const fault: Fault = { drop: rule.drop === true };
+    const fault: Fault = { drop: rule.drop === true, after: rule.after === true };
     if (rule.hangMs !== undefined) fault.hangMs = rule.hangMs;
     if (rule.status !== undefined) {
       const fallback = defaultError(rule.status);

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // The `dms-local` command: serve a DMS-compatible endpoint over a seed's in-memory world, or with
-// --kafka over a real broker, until SIGINT/SIGTERM. Prints exactly one line with its URL once it
-// accepts requests.
+// --kafka over a real broker, until SIGINT/SIGTERM. Once it accepts requests it prints what a user
+// needs to talk to it (banner.ts), the first line holding its URL; with --json, one JSON line.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { startJson, startText } from "./banner";
 import { KafkaWorld } from "./kafka-world";
 import { loadSeed, type Seed } from "./seed";
-import { DEFAULT_TASK_DELAY_MS, startDmsLocal } from "./server";
+import { DEFAULT_TASK_DELAY_MS, isLoopback, startDmsLocal } from "./server";
 import type { World } from "./world";
 
-const USAGE = `usage: dms-local [--port N] [--host 127.0.0.1] [--seed FILE] [--kafka BOOTSTRAP] [--admin] [--task-delay-ms N]
+const USAGE = `usage: dms-local [--port N] [--host 127.0.0.1] [--seed FILE] [--kafka BOOTSTRAP] [--admin [--admin-on-network]]
+                 [--task-delay-ms N] [--json]
 
   --port N            port to listen on (default 18080; 0 picks a free one)
   --host HOST         address to bind (default 127.0.0.1)
@@ -18,8 +20,15 @@ const USAGE = `usage: dms-local [--port N] [--host 127.0.0.1] [--seed FILE] [--k
   --kafka BOOTSTRAP   serve a real Kafka broker (HOST:PORT[,HOST:PORT...], PLAINTEXT) as the seed's
                       one instance: topics, groups and offsets come from the broker, credentials,
                       project and instance id from the seed
-  --admin             serve the unsigned /__admin/ API (fault injection, request log, stop-consumers)
-  --task-delay-ms N   how long an all-topics reset task stays CREATED (default ${DEFAULT_TASK_DELAY_MS})`;
+  --admin             serve the unsigned /__admin/ API (fault injection, request log, applied-reset
+                      counts, stop-consumers); refused on a non-loopback --host unless
+  --admin-on-network  is given too: then anyone who reaches the port can use it (a warning is printed)
+  --task-delay-ms N   how long an all-topics reset task stays CREATED (default ${DEFAULT_TASK_DELAY_MS})
+  --json              print the start facts (URL, project, instances, groups, credentials) as one JSON line
+
+Once ready it prints its URL on the first line, then the project id, instances with their topics and
+groups, the credentials to use (export lines only for the demo seed's published key pair; for any
+other seed the AK and where its SK is) and a dms-offsets command to try.`;
 
 const DEFAULT_PORT = 18080;
 
@@ -27,6 +36,15 @@ const DEFAULT_PORT = 18080;
 function defaultSeedPath(): string {
   const candidates = [resolve(__dirname, "seed.default.json"), resolve(__dirname, "../../dms-local/seed.default.json")];
   return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
+
+/** The demo seed's key pairs (published, demo-only): the only secret keys dms-local prints. */
+async function demoCredentials(): Promise<{ ak: string; sk: string }[]> {
+  try {
+    return (await loadSeed(defaultSeedPath())).credentials.map(({ ak, sk }) => ({ ak, sk }));
+  } catch {
+    return [];
+  }
 }
 
 /** A mistake in the command line: exit status 2, as for parseArgs' own complaints. */
@@ -68,7 +86,9 @@ async function main(): Promise<number> {
         seed: { type: "string" },
         kafka: { type: "string" },
         admin: { type: "boolean" },
+        "admin-on-network": { type: "boolean" },
         "task-delay-ms": { type: "string" },
+        json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -84,7 +104,18 @@ async function main(): Promise<number> {
   }
   const port = nonNegativeInt("port", values.port, DEFAULT_PORT);
   const taskDelayMs = nonNegativeInt("task-delay-ms", values["task-delay-ms"], DEFAULT_TASK_DELAY_MS);
-  const seed = await loadSeed(values.seed ?? defaultSeedPath());
+  const host = values.host ?? "127.0.0.1";
+  const admin = values.admin === true;
+  const adminOnNetwork = values["admin-on-network"] === true;
+  if (adminOnNetwork && !admin) throw new UsageError("--admin-on-network only goes with --admin");
+  if (admin && !isLoopback(host) && !adminOnNetwork) {
+    throw new UsageError(
+      `--admin on --host ${host} would let anyone who reaches the port inject faults, read the request log and change groups, unsigned: ` +
+        "bind a loopback address (127.0.0.1), or add --admin-on-network if that is really meant",
+    );
+  }
+  const seedPath = resolve(values.seed ?? defaultSeedPath());
+  const seed = await loadSeed(seedPath);
   const kafka = values.kafka === undefined ? undefined : { brokers: parseBootstrap(values.kafka), instanceId: kafkaInstanceId(seed) };
 
   let world: World | undefined;
@@ -96,15 +127,21 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  const notes = [...(kafka ? [`Kafka at ${kafka.brokers.join(",")} as instance ${kafka.instanceId}`] : []), ...(values.admin ? ["admin API on"] : [])];
   try {
-    const server = await startDmsLocal({ seed, host: values.host ?? "127.0.0.1", port, admin: values.admin === true, taskDelayMs, ...(world && { world }) });
-    process.stdout.write(`dms-local listening on ${server.url}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}\n`);
-    await new Promise<void>((done) => {
+    const server = await startDmsLocal({ seed, host, port, admin, adminOnNetwork, taskDelayMs, ...(world && { world }) });
+    if (admin && !isLoopback(host)) {
+      process.stderr.write(`dms-local: WARNING: the unsigned admin API is open to the network at ${server.url}/__admin/ (--admin-on-network)\n`);
+    }
+    const facts = { url: server.url, seed, seedPath, demoCredentials: await demoCredentials(), admin, host, ...(kafka && { kafka: kafka.brokers.join(",") }) };
+    // Listening for the stop signals before saying ready: whoever reads the banner may stop it at once.
+    const stopped = new Promise<void>((done) => {
       const stop = (): void => done();
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+    // One write: a reader that matches the first line never sees half of it.
+    process.stdout.write(values.json ? startJson(facts) : startText(facts));
+    await stopped;
     await server.close();
   } finally {
     // startDmsLocal leaves a world it was given to its caller.

@@ -1,7 +1,10 @@
 // The World held in memory, built from a seed: logs are described by their start/end offsets and a
 // timestamp rule (record n written at base + n × stepMs), so no record is stored.
 import { MEMBERLESS_STATES, parseOffsetKey, type Seed, type SeedInstance } from "./seed";
-import type { CommittedOffset, GroupDescription, PartitionOffsets, TaskRecord, World } from "./world";
+import type { CommittedOffset, GroupDescription, LogRecord, PartitionOffsets, TaskRecord, TopicDetail, World } from "./world";
+
+/** The one broker of a memory world: it leads every partition (and coordinates groups by default). */
+const BROKER_ID = 1;
 
 interface PartitionLog extends PartitionOffsets {
   timestampBase: bigint;
@@ -66,6 +69,38 @@ export class MemoryWorld implements World {
     return first;
   }
 
+  async messages(instanceId: string, topic: string, partition: number, fromOffset: bigint, limit: number): Promise<LogRecord[]> {
+    const log = this.instances.get(instanceId)?.topics.get(topic)?.[partition];
+    if (!log) throw new Error(`no partition ${topic}/${partition} on instance ${instanceId}`);
+    const out: LogRecord[] = [];
+    for (let offset = fromOffset < log.logStartOffset ? log.logStartOffset : fromOffset; offset < log.logEndOffset && out.length < limit; offset++) {
+      out.push({ offset, timestamp: timestampOf(log, offset), size: recordSize(offset) });
+    }
+    return out;
+  }
+
+  async topicDetail(instanceId: string, topic: string): Promise<TopicDetail | undefined> {
+    const state = this.instances.get(instanceId);
+    const logs = state?.topics.get(topic);
+    if (!state || !logs) return undefined;
+    const subscribedGroups = [...state.groups]
+      .filter(([, g]) => g.offsets.has(topic) || g.description.members.some((m) => m.assignment.some((a) => a.topic === topic)))
+      .map(([name]) => name)
+      .sort();
+    return {
+      partitions: logs.map((log) => ({
+        partition: log.partition,
+        logStartOffset: log.logStartOffset,
+        logEndOffset: log.logEndOffset,
+        leader: BROKER_ID,
+        replicas: [{ broker: BROKER_ID, leader: true, inSync: true, lag: 0 }],
+        // The last record written, even if retention has deleted it since; none for a log never written.
+        ...(log.logEndOffset > 0n && { lastUpdateTimestamp: timestampOf(log, log.logEndOffset - 1n) }),
+      })),
+      subscribedGroups,
+    };
+  }
+
   async describeGroup(instanceId: string, group: string): Promise<GroupDescription | undefined> {
     const entry = this.instances.get(instanceId)?.groups.get(group);
     return entry && structuredClone(entry.description);
@@ -124,6 +159,15 @@ export class MemoryWorld implements World {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
+}
+
+function timestampOf(log: PartitionLog, offset: bigint): bigint {
+  return log.timestampBase + offset * log.stepMs;
+}
+
+/** A made-up but stable record size, 100 to 999 bytes, so listings look like real ones. */
+function recordSize(offset: bigint): number {
+  return 100 + Number((offset * 7919n) % 900n);
 }
 
 /** Ceiling of a / b for b > 0 (bigint division truncates toward zero). */

@@ -3,6 +3,7 @@
 // timestamps resolved to the first record at or after them; with a topic the reset applies at once,
 // without one it runs as a `kafkaResetConsumerOffset` task over every topic the group has offsets for.
 import { RESET_TASK_NAME, ResetMessageOffsetBody } from "../provider/dms/wire";
+import type { Applications } from "./applications";
 import { groupNotEmpty, groupNotFound, instanceNotFound, invalidParameter, operationInProgress } from "./errors";
 import { MEMBERLESS_STATES } from "./seed";
 import type { TaskOwner, TaskRunner } from "./tasks";
@@ -23,6 +24,16 @@ interface TopicTargets {
   partitions: PartitionOffsets[];
 }
 
+const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+/** DMS reads message_offset and timestamp as Java longs: anything a long cannot hold is refused, not clamped. */
+function requireInt64(field: string, value: bigint | undefined): void {
+  if (value !== undefined && (value < INT64.min || value > INT64.max)) {
+    throw invalidParameter(field, `must be a 64-bit integer (from ${INT64.min} to ${INT64.max})`);
+  }
+}
+
 /** Validate a parsed JSON body; the error names the offending field. */
 export function parseResetBody(raw: unknown): ResetRequest {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidParameter("body", "expected a JSON object");
@@ -33,6 +44,9 @@ export function parseResetBody(raw: unknown): ResetRequest {
     throw invalidParameter(field, issue?.message ?? "invalid");
   }
   const body = result.data;
+  if (body.partition < INT32.min || body.partition > INT32.max) throw invalidParameter("partition", "must be a 32-bit integer");
+  requireInt64("message_offset", body.message_offset);
+  requireInt64("timestamp", body.timestamp);
   if (body.partition < -1) throw invalidParameter("partition", "must be -1 (every partition) or a partition number");
   if (body.message_offset !== undefined && body.timestamp !== undefined) {
     throw invalidParameter("message_offset", "set exactly one of message_offset and timestamp, not both");
@@ -109,7 +123,8 @@ async function resolveOffsets(world: World, instanceId: string, targets: readonl
 
 /**
  * One reset request, as DMS handles it. Resolves once the reset is applied (with a topic) or its
- * task is recorded (without); rejects with a DmsError when DMS would refuse it.
+ * task is recorded (without); rejects with a DmsError when DMS would refuse it. Each commit that
+ * succeeds is counted in `applications`.
  */
 export async function resetMessageOffset(
   world: World,
@@ -118,7 +133,13 @@ export async function resetMessageOffset(
   instanceId: string,
   group: string,
   request: ResetRequest,
+  applications?: Applications,
 ): Promise<void> {
+  const commit = async (targets: readonly TopicTargets[]): Promise<void> => {
+    const offsets = await resolveOffsets(world, instanceId, targets, request.position);
+    await world.commitOffsets(instanceId, group, offsets);
+    applications?.record(instanceId, group, offsets);
+  };
   // One reset of a group at a time: another one while a reset is being applied (on a real broker a
   // commit takes seconds, and two at once hang kafkajs' setOffsets) or while its task has not run
   // is DMS.00400026, which clients retry. Checked and claimed with no await in between, so two
@@ -128,8 +149,7 @@ export async function resetMessageOffset(
     await requireMemberless(world, instanceId, group);
 
     if (request.topic !== undefined) {
-      const targets = await topicTargets(world, instanceId, request.topic, request.partition);
-      await world.commitOffsets(instanceId, group, await resolveOffsets(world, instanceId, [targets], request.position));
+      await commit([await topicTargets(world, instanceId, request.topic, request.partition)]);
       return;
     }
 
@@ -144,8 +164,7 @@ export async function resetMessageOffset(
     await tasks.start(instanceId, group, RESET_TASK_NAME, owner, params, async () => {
       // The consumers may have come back while the task waited.
       await requireMemberless(world, instanceId, group);
-      const targets = await groupTargets(world, instanceId, group, request.partition);
-      await world.commitOffsets(instanceId, group, await resolveOffsets(world, instanceId, targets, request.position));
+      await commit(await groupTargets(world, instanceId, group, request.partition));
     });
   });
 }

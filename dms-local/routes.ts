@@ -1,15 +1,19 @@
 // The DMS API dms-local serves: which method and path go to which handler, and each handler's
 // answer in DMS's JSON (snake_case, int64 offsets as exact numbers).
 import { parseJson } from "../provider/dms/json";
+import type { Applications } from "./applications";
 import { invalidParameter } from "./errors";
+import { firstQuery, intQuery, param } from "./query";
 import { parseResetBody, requireGroup, requireInstance, resetMessageOffset } from "./reset";
 import type { Seed } from "./seed";
 import type { TaskOwner, TaskRunner } from "./tasks";
+import { showMessages, showTopic } from "./topics";
 import type { CommittedOffset, GroupDescription, PartitionOffsets, TaskRecord, World } from "./world";
 
 export interface HandlerContext {
   world: World;
   tasks: TaskRunner;
+  applications: Applications;
   seed: Seed;
   /** Index in seed.credentials of the caller's AK. */
   credentialIndex: number;
@@ -58,19 +62,6 @@ export function matchRoute<C>(
   return undefined;
 }
 
-const param = (ctx: HandlerContext, name: string): string => ctx.params[name] as string;
-
-function firstQuery(ctx: HandlerContext, name: string): string | undefined {
-  return ctx.query[name]?.[0];
-}
-
-/** A non-negative integer query parameter within [min, max], or its default. */
-function intQuery(ctx: HandlerContext, name: string, fallback: number, min: number, max: number): number {
-  const raw = firstQuery(ctx, name);
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw invalidParameter(name, `must be an integer from ${min} to ${max}`);
-  return Number(raw);
-}
 
 /** DMS pages with offset (rows to skip) and limit (default 10, at most 50). */
 function page<T>(ctx: HandlerContext, rows: readonly T[]): T[] {
@@ -112,7 +103,7 @@ async function reset(ctx: HandlerContext): Promise<Reply> {
     throw invalidParameter("body", "not valid JSON");
   }
   const request = parseResetBody(raw);
-  await resetMessageOffset(ctx.world, ctx.tasks, owner(ctx), param(ctx, "instance_id"), param(ctx, "group"), request);
+  await resetMessageOffset(ctx.world, ctx.tasks, owner(ctx), param(ctx, "instance_id"), param(ctx, "group"), request, ctx.applications);
   return { status: 204 };
 }
 
@@ -257,4 +248,7 @@ export const DMS_ROUTES: readonly Route[] = [
   route(["GET"], "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/message-offset", messageOffsets),
   route(["GET"], "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/members", members),
   route(["GET"], "/v2/{project_id}/instances/{instance_id}/tasks", tasks),
+  // ShowInstanceTopicDetail and ShowMessages: what a rewind plan reads (topics.ts).
+  route(["GET"], "/v2/{project_id}/instances/{instance_id}/management/topics/{topic}", showTopic),
+  route(["GET"], "/v2/{project_id}/instances/{instance_id}/management/topics/{topic}/messages", showMessages),
 ];

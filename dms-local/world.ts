@@ -14,6 +14,38 @@ export interface PartitionOffsets {
   logEndOffset: bigint;
 }
 
+/** One record of a partition's log, as ShowMessages lists it (no key, no value). */
+export interface LogRecord {
+  offset: bigint;
+  /** Epoch milliseconds. */
+  timestamp: bigint;
+  /** Bytes of key and value. */
+  size: number;
+}
+
+export interface ReplicaState {
+  broker: number;
+  leader: boolean;
+  inSync: boolean;
+  /** Records behind the high watermark, when known. */
+  lag?: number;
+}
+
+/** A partition as ShowInstanceTopicDetail shows it. */
+export interface PartitionDetail extends PartitionOffsets {
+  /** Broker id of the partition's leader. */
+  leader: number;
+  replicas: ReplicaState[];
+  /** Epoch ms of the newest record ever written, when the world knows it without reading the log. */
+  lastUpdateTimestamp?: bigint;
+}
+
+export interface TopicDetail {
+  partitions: PartitionDetail[];
+  /** Groups with a committed offset on the topic or a member assigned to it, sorted. */
+  subscribedGroups: string[];
+}
+
 export interface MemberAssignment {
   topic: string;
   partitions: number[];
@@ -69,6 +101,13 @@ export interface World {
    * every retained record is that recent, the log end offset when none is (Kafka's ListOffsets).
    */
   offsetForTimestamp(instanceId: string, topic: string, partition: number, timestamp: bigint): Promise<bigint>;
+  /**
+   * Up to `limit` records of the partition at offsets >= `fromOffset` (the log start when lower), in
+   * offset order, below the log end. Offsets may skip (compaction, transaction markers on a broker).
+   */
+  messages(instanceId: string, topic: string, partition: number, fromOffset: bigint, limit: number): Promise<LogRecord[]>;
+  /** Leaders, replicas and subscribed groups of the topic, or undefined when the topic does not exist. */
+  topicDetail(instanceId: string, topic: string): Promise<TopicDetail | undefined>;
   /** Undefined when the instance does not know the group (Kafka: DEAD with no committed offsets). */
   describeGroup(instanceId: string, group: string): Promise<GroupDescription | undefined>;
   /** Every committed offset of the group, sorted by topic then partition. */

@@ -136,4 +136,6 @@ export const paths = {
   messageOffsets: (group: string, instance = INSTANCE_ID, project = PROJECT_ID) => ["v2", "kafka", project, "instances", instance, "groups", group, "message-offset"],
   members: (group: string, instance = INSTANCE_ID, project = PROJECT_ID) => ["v2", "kafka", project, "instances", instance, "groups", group, "members"],
   tasks: (instance = INSTANCE_ID, project = PROJECT_ID) => ["v2", project, "instances", instance, "tasks"],
+  topic: (topic: string, instance = INSTANCE_ID, project = PROJECT_ID) => ["v2", project, "instances", instance, "management", "topics", topic],
+  messages: (topic: string, instance = INSTANCE_ID, project = PROJECT_ID) => ["v2", project, "instances", instance, "management", "topics", topic, "messages"],
 };

@@ -13,6 +13,8 @@ import {
   ResetMessageOffsetWithEngineRequest,
   ShowGroupRequest,
   ShowGroupsRequest,
+  ShowInstanceTopicDetailRequest,
+  ShowMessagesRequest,
 } from "@huaweicloud/huaweicloud-sdk-kafka";
 import { z } from "zod";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
@@ -21,6 +23,29 @@ import { adminCall, BASE_MS, CREDENTIALS, INSTANCE_ID, PROJECT_ID, testSeed, UNI
 
 // The SDK logs every failed call (headers included) to stdout at ERROR level; the refusals below are expected.
 Logger4jInstance.level = "off";
+
+// ShowInstanceTopicDetail and ShowMessages as the SDK's models name their fields.
+const TopicDetail = z.object({
+  topic: z.string(),
+  partitions: z.array(
+    z.object({
+      partition: z.number(),
+      leader: z.number(),
+      leo: z.number(),
+      hw: z.number(),
+      lso: z.number(),
+      last_update_timestamp: z.number(),
+      replicas: z.array(z.object({ broker: z.number(), leader: z.boolean(), in_sync: z.boolean(), lag: z.number() })),
+    }),
+  ),
+  group_subscribed: z.array(z.string()),
+});
+const Messages = z.object({
+  messages: z.array(z.object({ topic: z.string(), partition: z.number(), message_offset: z.number(), size: z.number(), timestamp: z.number() })),
+  messages_count: z.number(),
+  offsets_count: z.number(),
+  offset: z.number(),
+});
 
 const LoggedRequests = z.object({
   requests: z.array(z.object({ method: z.string(), path: z.string(), status: z.number().nullable(), requestId: z.string(), body: z.string().nullable() })),
@@ -175,4 +200,79 @@ test("a wrong secret key is refused with 401 APIG.0301, and nothing changes", as
   expect(e.errorCode).toBe("APIG.0301");
   expect(e.errorMsg).not.toContain("not-the-secret-key");
   expect(await offsetsOf(sdkClient(), "g-idle", "orders")).toEqual(new Map([[0, 900n], [1, 950n], [2, 450n]]));
+});
+
+describe("the reads a rewind plan needs", () => {
+  test("ShowInstanceTopicDetail: each partition's log start (lso), high watermark (hw) and log end (leo), leader, replicas, subscribed groups", async () => {
+    const res = await sdkClient().showInstanceTopicDetail(new ShowInstanceTopicDetailRequest().withInstanceId(INSTANCE_ID).withTopic("orders"));
+    expect(res.httpStatusCode).toBe(200);
+    const detail = TopicDetail.parse(res as unknown);
+    expect(detail.topic).toBe("orders");
+    expect(detail.partitions.map((p) => [p.partition, p.lso, p.hw, p.leo])).toEqual([
+      [0, 0, 1000, 1000],
+      [1, 100, 1000, 1000],
+      [2, 0, 500, 500],
+    ]);
+    // The newest record of orders/2 is offset 499, written 499 s after the base.
+    expect(detail.partitions[2]).toMatchObject({ leader: 1, last_update_timestamp: BASE_MS + 499_000, replicas: [{ broker: 1, leader: true, in_sync: true, lag: 0 }] });
+    expect(detail.group_subscribed).toEqual(["billing", "g-busy", "g-idle", UNICODE_GROUP]);
+  });
+
+  test("ShowMessages with the plan's query (start_time=T, far end, one partition, limit 1): the first record at or after T, or none", async () => {
+    const client = sdkClient();
+    const first = async (partition: number, startMs: number) =>
+      Messages.parse(
+        (await client.showMessages(
+          new ShowMessagesRequest()
+            .withInstanceId(INSTANCE_ID)
+            .withTopic("orders")
+            .withStartTime(String(startMs))
+            .withEndTime(String(BASE_MS + 10 ** 12))
+            .withPartition(String(partition))
+            .withLimit(1),
+        )) as unknown,
+      );
+    // Record n is written at BASE_MS + n s: the first at or after 250.5 s is 251; 251 s exactly is 251 too.
+    expect((await first(0, BASE_MS + 250_500)).messages).toEqual([{ topic: "orders", partition: 0, message_offset: 251, size: expect.any(Number), timestamp: BASE_MS + 251_000 }]);
+    expect((await first(0, BASE_MS + 251_000)).messages[0]?.message_offset).toBe(251);
+    // orders/1 starts at 100 (older records deleted): an hour before the base finds the log start.
+    expect(await first(1, BASE_MS - 3_600_000)).toMatchObject({ messages: [{ partition: 1, message_offset: 100, timestamp: BASE_MS + 100_000 }], messages_count: 900 });
+    // orders/2 ends at 500: nothing at or after 600 s.
+    expect(await first(2, BASE_MS + 600_000)).toEqual({ messages: [], messages_count: 0, offsets_count: 0, offset: 1 });
+  });
+
+  test("ShowMessages pages every partition's matches in (partition, offset) order with offset/limit", async () => {
+    const client = sdkClient();
+    // From 995 s on: orders/0 995..999, orders/1 995..999, orders/2 none (it ends at 500).
+    const page = async (offset: number) =>
+      Messages.parse(
+        (await client.showMessages(
+          new ShowMessagesRequest().withInstanceId(INSTANCE_ID).withTopic("orders").withStartTime(String(BASE_MS + 995_000)).withEndTime(String(BASE_MS + 10 ** 9)).withLimit(4).withOffset(offset),
+        )) as unknown,
+      );
+    const pages = [await page(0), await page(4), await page(8)];
+    expect(pages.map((p) => p.messages.map((m) => `${m.partition}/${m.message_offset}`))).toEqual([
+      ["0/995", "0/996", "0/997", "0/998"],
+      ["0/999", "1/995", "1/996", "1/997"],
+      ["1/998", "1/999"],
+    ]);
+    expect(pages.map((p) => [p.messages_count, p.offsets_count, p.offset])).toEqual([
+      [10, 3, 1],
+      [10, 3, 2],
+      [10, 3, 3],
+    ]);
+  });
+
+  test("an unknown topic: both reads fail with 404 and a DMS error body", async () => {
+    const client = sdkClient();
+    for (const call of [
+      client.showInstanceTopicDetail(new ShowInstanceTopicDetailRequest().withInstanceId(INSTANCE_ID).withTopic("no-such-topic")),
+      client.showMessages(new ShowMessagesRequest().withInstanceId(INSTANCE_ID).withTopic("no-such-topic").withPartition("0").withLimit(1)),
+    ]) {
+      const e = await rejection(call);
+      expect(e.httpStatusCode).toBe(404);
+      expect(e.errorCode).toMatch(/^DMS\./);
+      expect(e.errorMsg).toContain("no-such-topic");
+    }
+  });
 });

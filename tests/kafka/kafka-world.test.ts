@@ -1,12 +1,17 @@
 // dms-local --kafka serves the test broker with DMS's semantics: log start/end offsets, record
 // timestamps, groups and committed offsets come from the broker; a reset clamps to the log, resolves
-// timestamps with the broker's offset-for-time lookup and, without a topic, runs as a task.
+// timestamps with the broker's offset-for-time lookup and, without a topic, runs as a task; the
+// plan's reads (ShowInstanceTopicDetail, ShowMessages) read the broker's records.
 // Needs KAFKA_BOOTSTRAP (tests/kafka/broker.sh); fails without it.
 import type { Admin, Kafka } from "kafkajs";
+import { z } from "zod";
+import { READER_GROUP_PREFIX } from "../../dms-local/kafka-world";
 import { DmsError } from "../../provider/dms/errors";
 import { rewind } from "../../provider/rewind/rewind";
 import { RESET_TASK_NAME } from "../../provider/dms/wire";
-import { INSTANCE_ID, kafkaClient, pastBase, produce, startKafkaDmsLocal, uniqueName, type KafkaDmsLocal } from "./helpers";
+import { WireInt64 } from "../../provider/dms/wire";
+import { eventually, signedCall, type CallResult } from "../dms-local/helpers";
+import { CREDENTIALS, INSTANCE_ID, kafkaClient, pastBase, produce, PROJECT_ID, startKafkaDmsLocal, uniqueName, type KafkaDmsLocal } from "./helpers";
 
 const orders = uniqueName("world-orders");
 const payments = uniqueName("world-payments");
@@ -124,7 +129,11 @@ test("a reset to a timestamp commits the broker's offsets for it; offsets outsid
 }, 30_000);
 
 test("without a topic the reset runs as a kafkaResetConsumerOffset task over every topic the group has offsets for", async () => {
-  const result = await rewind(local.client, { instanceId: INSTANCE_ID, group, partition: -1, position: { messageOffset: 1_000_000n } }, { pollIntervalMs: 200 });
+  const result = await rewind(
+    local.client,
+    { projectId: PROJECT_ID, instanceId: INSTANCE_ID, group, scope: { kind: "all-topics", partition: -1 }, target: { kind: "offset", offset: 1_000_000n } },
+    { pollIntervalMs: 200 },
+  );
   const task = (await local.client.listTasks(INSTANCE_ID)).find((t) => t.id === result.taskId);
   expect(task).toMatchObject({ name: RESET_TASK_NAME, status: "SUCCESS", user_name: "rehearsal-operator" });
   // Past the log end of each partition: its log end.
@@ -156,4 +165,103 @@ test("a topic deleted behind dms-local's back does not break the others", async 
   expect(await local.world.partitions(INSTANCE_ID, doomed)).toBeUndefined();
   expect((await local.world.partitions(INSTANCE_ID, orders))?.map((p) => p.logEndOffset)).toEqual([10n, 10n]);
   expect(await local.world.offsetForTimestamp(INSTANCE_ID, payments, 0, BigInt(base + 2000))).toBe(2n);
+});
+
+const Messages = z.object({
+  messages: z.array(z.object({ topic: z.string(), partition: z.number(), message_offset: WireInt64, size: z.number(), timestamp: WireInt64 })),
+  messages_count: WireInt64,
+  offsets_count: WireInt64,
+  offset: WireInt64,
+});
+
+/** A signed GET of one of the topic reads, as a client sends it to dms-local --kafka. */
+function read(segments: readonly string[], query: Record<string, string> = {}): Promise<CallResult> {
+  return signedCall(local.dms.url, { method: "GET", segments: ["v2", PROJECT_ID, "instances", INSTANCE_ID, "management", "topics", ...segments], query, credentials: CREDENTIALS, projectIdHeader: PROJECT_ID });
+}
+
+async function readerGroupsLeft(): Promise<string[]> {
+  return (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(READER_GROUP_PREFIX));
+}
+
+describe("the reads a rewind plan needs, over the broker", () => {
+  test("records with their timestamps and sizes, from an offset (the log start when lower), in order, at most `limit`, none at the log end", async () => {
+    const committedBefore = await local.world.committedOffsets(INSTANCE_ID, group);
+    expect(await local.world.messages(INSTANCE_ID, orders, 0, 0n, 3)).toEqual([
+      { offset: 3n, timestamp: BigInt(base + 3000), size: 4 },
+      { offset: 4n, timestamp: BigInt(base + 4000), size: 4 },
+      { offset: 5n, timestamp: BigInt(base + 5000), size: 4 },
+    ]);
+    expect((await local.world.messages(INSTANCE_ID, orders, 1, 8n, 10)).map((r) => [r.offset, r.timestamp])).toEqual([
+      [8n, BigInt(base + 16_000)],
+      [9n, BigInt(base + 18_000)],
+    ]);
+    expect(await local.world.messages(INSTANCE_ID, orders, 1, 10n, 10)).toEqual([]);
+    // Reading committed nothing anywhere, and left no reader group behind.
+    expect(await local.world.committedOffsets(INSTANCE_ID, group)).toEqual(committedBefore);
+    expect(await readerGroupsLeft()).toEqual([]);
+  }, 60_000);
+
+  test("ShowInstanceTopicDetail: lso, hw, leo, leader and replicas from the broker's metadata; the group that consumed it", async () => {
+    const res = await read([orders]);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({
+      topic: orders,
+      partitions: [
+        { partition: 0, leader: 1, leo: 10, hw: 10, lso: 3, replicas: [{ broker: 1, leader: true, in_sync: true }] },
+        { partition: 1, leader: 1, leo: 10, hw: 10, lso: 0, replicas: [{ broker: 1, leader: true, in_sync: true }] },
+      ],
+      group_subscribed: [group],
+    });
+    const missing = await read(["no-such-topic"]);
+    expect([missing.status, (missing.json as { error_code: string }).error_code]).toEqual([404, "DMS.00404047"]);
+  });
+
+  test("ShowMessages as the plan asks it: the first record at or after T in one partition; none after the last", async () => {
+    const first = async (partition: number, t: number) =>
+      Messages.parse((await read([orders, "messages"], { start_time: String(t), end_time: String(Date.now() + 3_600_000), partition: String(partition), limit: "1" })).json);
+    // orders/1's records are two seconds apart: the first at or after 4.5 s is record 3 (6 s).
+    expect((await first(1, base + 4500)).messages).toEqual([{ topic: orders, partition: 1, message_offset: 3n, size: 4, timestamp: BigInt(base + 6000) }]);
+    // Before every retained record of orders/0: its log start, 3.
+    expect((await first(0, base - 60_000)).messages[0]?.message_offset).toBe(3n);
+    expect(await first(0, base + 9001)).toEqual({ messages: [], messages_count: 0n, offsets_count: 0n, offset: 1n });
+  }, 60_000);
+
+  test("ShowMessages pages the matches of every partition in (partition, offset) order", async () => {
+    const page = async (offset: number) =>
+      Messages.parse((await read([orders, "messages"], { start_time: String(base + 8000), end_time: String(base + 60_000), limit: "5", offset: String(offset) })).json);
+    // orders/0: 8, 9; orders/1 (records at 2 s steps): 4..9.
+    const pages = [await page(0), await page(5)];
+    expect(pages.map((p) => p.messages.map((m) => `${m.partition}/${m.message_offset}`))).toEqual([
+      ["0/8", "0/9", "1/4", "1/5", "1/6"],
+      ["1/7", "1/8", "1/9"],
+    ]);
+    expect(pages.map((p) => [p.messages_count, p.offsets_count, p.offset])).toEqual([
+      [8n, 2n, 1n],
+      [8n, 2n, 2n],
+    ]);
+    expect(await readerGroupsLeft()).toEqual([]);
+  }, 60_000);
+
+  test("a log ending in a transaction marker: the read ends at the marker instead of waiting for records that never come", async () => {
+    const tx = uniqueName("world-tx");
+    await admin.createTopics({ topics: [{ topic: tx, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer({ transactionalId: uniqueName("world-tx-producer"), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic: tx, messages: [0, 1, 2].map((k) => ({ partition: 0, value: `t-${k}`, timestamp: String(base + k * 1000) })) });
+      await transaction.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    // Records 0..2, then the commit marker at 3: the log ends at 4 once the coordinator has written
+    // the marker (commit() returns before it does).
+    await eventually(async () => ((await local.world.partitions(INSTANCE_ID, tx))?.[0]?.logEndOffset === 4n ? true : undefined));
+    const started = Date.now();
+    expect((await local.world.messages(INSTANCE_ID, tx, 0, 0n, 10)).map((r) => r.offset)).toEqual([0n, 1n, 2n]);
+    expect(await local.world.messages(INSTANCE_ID, tx, 0, 3n, 10)).toEqual([]);
+    // Well inside the read timeout (20 s): ended by the marker, not by giving up.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await admin.deleteTopics({ topics: [tx] }).catch(() => undefined);
+  }, 60_000);
 });
