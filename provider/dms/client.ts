@@ -207,8 +207,8 @@ export class DmsClient {
       start_time: String(timestampMs),
       end_time: END_OF_TIME_MS,
       partition: String(partition),
+      // No `offset`: DMS's documents read it both as rows to skip and as a 1-based page; left out, it is the first either way.
       limit: "1",
-      offset: "0",
     });
     const { data: parsed, requestId } = await this.#answerFor(request, ShowMessagesResponse);
     const first = parsed.messages[0];

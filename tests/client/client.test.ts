@@ -166,7 +166,7 @@ describe("reads", () => {
       await expect(client.firstOffsetAtOrAfter("inst-1", "orders", 2, 1764000000000)).resolves.toBe(9007199254740993n);
       const r = server.received[0] as Received;
       expect(`${r.method} ${r.url}`).toBe(
-        "GET /v2/proj-1/instances/inst-1/management/topics/orders/messages?end_time=253402300799999&limit=1&offset=0&partition=2&start_time=1764000000000",
+        "GET /v2/proj-1/instances/inst-1/management/topics/orders/messages?end_time=253402300799999&limit=1&partition=2&start_time=1764000000000",
       );
       expect(verifiesSignature(r, credentials.secretKey)).toBe(true);
     });
