@@ -67,8 +67,8 @@ function text(name: string, hint: string) {
 }
 
 /** Refusals common to every name sent as a path segment: HTTP clients and servers collapse or split these. */
-function segmentProblem(name: string, v: string): string | undefined {
-  if (v === "." || v === "..") return `${name} cannot be "${v}": it would be a dot segment of the request path, which HTTP collapses`;
+function segmentProblem(name: string, v: string, hint: string): string | undefined {
+  if (v === "." || v === "..") return `${name} cannot be "${v}": it would be a dot segment of the request path, which HTTP collapses; ${hint}`;
   if (LONE_SURROGATE.test(v)) return `${name} holds a lone UTF-16 surrogate, which cannot be sent as UTF-8 (it would arrive as U+FFFD, another name): fix the string`;
   if (CONTROL.test(v)) return `${name} holds a control character (${JSON.stringify(v.match(CONTROL)?.[0])}): remove it`;
   return undefined;
@@ -76,21 +76,25 @@ function segmentProblem(name: string, v: string): string | undefined {
 
 function id(name: string, hint: string) {
   return text(name, hint).superRefine((v, ctx) => {
-    const problem = segmentProblem(name, v) ?? (ID.test(v) ? undefined : `${name} ${JSON.stringify(v)} may only hold letters, digits, ".", "_" and "-" (it is a segment of the request path): ${hint}`);
+    const problem = segmentProblem(name, v, hint) ?? (ID.test(v) ? undefined : `${name} ${JSON.stringify(v)} may only hold letters, digits, ".", "_" and "-" (it is a segment of the request path): ${hint}`);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 }
 
 function groupName(name: string) {
   return text(name, "name the consumer group").superRefine((v, ctx) => {
-    const problem = segmentProblem(name, v) ?? (v.includes("/") ? `${name} ${JSON.stringify(v)} holds "/": DMS's API gateway refuses a group name with "/" in the request path` : undefined);
+    const problem =
+      segmentProblem(name, v, "name the consumer group") ??
+      (v.includes("/")
+        ? `${name} ${JSON.stringify(v)} holds "/": DMS's API gateway refuses a group name with "/" in the request path, so such a group cannot be reset through DMS's API; reset it with Kafka's own kafka-consumer-groups tool (its reset-offsets command) against the instance`
+        : undefined);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 }
 
 function topicName(name: string, hint: string) {
   return text(name, hint).superRefine((v, ctx) => {
-    const problem = segmentProblem(name, v) ?? (TOPIC.test(v) ? undefined : `${name} ${JSON.stringify(v)} is not a Kafka topic name: up to 249 of letters, digits, ".", "_" and "-"`);
+    const problem = segmentProblem(name, v, hint) ?? (TOPIC.test(v) ? undefined : `${name} ${JSON.stringify(v)} is not a Kafka topic name: up to 249 of letters, digits, ".", "_" and "-"`);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 }
@@ -138,8 +142,8 @@ function int64(name: string, min: bigint, belowMin: (v: bigint) => string) {
     });
 }
 
-function offsetValue(name: string) {
-  return int64(name, 0n, (n) => `${name} must be >= 0, got ${n}: to go back to the start of the log, use the earliest target`);
+function offsetValue(name: string, earliest: string) {
+  return int64(name, 0n, (n) => `${name} must be >= 0, got ${n}: to go back to the start of the log, use ${earliest}`);
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -189,7 +193,8 @@ function timestampValue(name: string) {
         ctx.addIssue({ code: "custom", message: `${name} must not be before 1970 (epoch milliseconds >= 0), got ${ms}` });
         return z.NEVER;
       }
-      if (ms < SECONDS_LOOKALIKE_BELOW) {
+      // Only a bare number can be seconds typed as milliseconds; a written date means what it says.
+      if (typeof ms === "number" && ms < SECONDS_LOOKALIKE_BELOW && (typeof v === "number" || /^\d+$/.test(s as string))) {
         ctx.addIssue({ code: "custom", message: `${name} ${ms} looks like epoch seconds; DMS expects milliseconds: use ${ms * 1000}` });
         return z.NEVER;
       }
@@ -303,14 +308,14 @@ function topicsList(name: string) {
 }
 
 /** Explicit per-partition offsets: `{topic, partition, offset}`, or a partition's offsets as OffsetReset outputs them (messageCurrentOffset). */
-function offsetsList(name: string) {
+function offsetsList(name: string, earliest: string) {
   // Other keys (an OffsetReset output's lag and log offsets) are dropped: a partition's offsets can be passed as they are.
   const entry = z
     .object({
       topic: topicName(`${name}[].topic`, "name the topic"),
       partition: partitionNumber(`${name}[].partition`, false),
-      offset: offsetValue(`${name}[].offset`).optional(),
-      messageCurrentOffset: offsetValue(`${name}[].messageCurrentOffset`).optional(),
+      offset: offsetValue(`${name}[].offset`, earliest).optional(),
+      messageCurrentOffset: offsetValue(`${name}[].messageCurrentOffset`, earliest).optional(),
     }, { error: `${name} entries are {topic, partition, offset}` })
     .transform((e, ctx): PartitionOffsetTarget => {
       const offset = e.offset ?? e.messageCurrentOffset;
@@ -348,12 +353,12 @@ export function rewindFields(n: Naming) {
     topic: topicName(n("topic"), `omit it to reset every topic of the group`).optional(),
     partition: partitionNumber(n("partition"), true).optional(),
     topics: topicsList(n("topics")).optional(),
-    messageOffset: offsetValue(n("messageOffset")).optional(),
+    messageOffset: offsetValue(n("messageOffset"), n("earliest")).optional(),
     timestamp: timestampValue(n("timestamp")).optional(),
     earliest: flag(n("earliest")).optional(),
     latest: flag(n("latest")).optional(),
     shiftBy: int64(n("shiftBy"), -INT64_MAX - 1n, (v) => `${n("shiftBy")} ${v} does not fit in int64`).refine((v) => v !== 0n, `${n("shiftBy")} 0 moves nothing: give a positive (forward, skip records) or negative (back, re-read) number`).optional(),
-    offsets: offsetsList(n("offsets")).optional(),
+    offsets: offsetsList(n("offsets"), n("earliest")).optional(),
     toGroup: groupName(n("toGroup")).optional(),
   };
 }
