@@ -1,7 +1,8 @@
 // dms-offsets' command line: the flags, each a name for a field of the shared rewind schema, and the one
 // pass that turns argv into a command — every value checked, every file read, before a request is sent.
 // A mistake is a UsageError naming the flag and the fix (exit 2).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { credentialsFromEnv, projectIdFromEnv, regionFromEnv, type Credentials } from "../dms/credentials";
 import { resolveEndpoint } from "../dms/endpoints";
@@ -60,6 +61,42 @@ const FLAG_OF = {
   waitForInactiveGroupSeconds: "--wait-inactive",
 } as const;
 export const flagNaming: Naming = (key) => FLAG_OF[key];
+
+/**
+ * Where two flags name one field (--offset/--to-offset, --timestamp/--to-datetime/--by-duration), messages
+ * name the one given; a project ID from HW_PROJECT_ID is named so.
+ */
+function namingFor(values: Values): Naming {
+  const typed: Partial<Record<Parameters<Naming>[0], string>> = {};
+  if (values["project-id"] === undefined) typed.projectId = "HW_PROJECT_ID";
+  if (values.offset === undefined && values["to-offset"] !== undefined) typed.messageOffset = "--to-offset";
+  if (values["by-duration"] !== undefined) typed.timestamp = "--by-duration";
+  else if (values.timestamp === undefined && values["to-datetime"] !== undefined) typed.timestamp = "--to-datetime";
+  return (key) => typed[key] ?? FLAG_OF[key];
+}
+
+/**
+ * Node turns an argument that is not valid text (a lone UTF-16 surrogate, bytes that are not UTF-8) into
+ * U+FFFD before dms-offsets sees it: the name would silently be another group's.
+ */
+function replacementCharacterProblem(flag: string, name: string): string | undefined {
+  if (!name.includes("\uFFFD")) return undefined;
+  return (
+    `${flag} ${JSON.stringify(name)} holds U+FFFD, the replacement character: the argument was not valid text ` +
+    "(a lone UTF-16 surrogate or bytes that are not UTF-8 arrive as U+FFFD), so DMS would be asked about another group: pass the name as UTF-8"
+  );
+}
+
+/** A file the CLI will write (--save-before, --export): checked before anything is sent, not after the reads. */
+function checkOutputFile(flag: string, file: string): void {
+  const directory = dirname(resolve(file));
+  if (statSync(directory, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    throw new UsageError(`${flag} ${file}: the directory ${directory} does not exist: create it, or write the file elsewhere`);
+  }
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) {
+    throw new UsageError(`${flag} ${file} is a directory: name a file in it (e.g. ${file.replace(/\/+$/, "")}/before.csv)`);
+  }
+}
 
 /** Which flags each command takes (besides --help and --json). */
 const TARGET_FLAGS: Flag[] = ["offset", "to-offset", "timestamp", "to-datetime", "to-earliest", "to-latest", "shift-by", "by-duration", "from-file", "to-group"];
@@ -121,6 +158,10 @@ export function parseCommand(argv: readonly string[], env: Env, now: () => numbe
   const groups = values.group ?? [];
   if (groups.length === 0) throw new UsageError("--group is required: name the consumer group (repeat it for several)");
   if (new Set(groups).size !== groups.length) throw new UsageError("--group names the same group twice: give each group once");
+  for (const [flag, name] of [...groups.map((g) => ["--group", g] as const), ...(values["to-group"] !== undefined ? [["--to-group", values["to-group"]] as const] : [])]) {
+    const problem = replacementCharacterProblem(flag, name);
+    if (problem) throw new UsageError(problem);
+  }
 
   // Loosely typed on purpose: the schema, not the compiler, judges what the user typed.
   const declared: Record<string, unknown> = { projectId, instanceId: values["instance-id"] };
@@ -135,7 +176,8 @@ export function parseCommand(argv: readonly string[], env: Env, now: () => numbe
   }
 
   const rewinds: Rewind[] = [];
-  const schema = rewindSchema(flagNaming);
+  const naming = namingFor(values);
+  const schema = rewindSchema(naming);
   for (const group of groups) {
     // show has no target; a placeholder lets it share the schema's checks of the other fields.
     const checked = schema.safeParse(sub === "show" ? { ...declared, group, ...(topics[0] !== undefined && { topic: topics[0] }), messageOffset: 0 } : { ...declared, group });
@@ -143,7 +185,7 @@ export function parseCommand(argv: readonly string[], env: Env, now: () => numbe
     rewinds.push(checked.data);
   }
   const first = rewinds[0] as Rewind;
-  const warnings = idShapeWarnings(first, flagNaming);
+  const warnings = idShapeWarnings(first, naming);
 
   if (values.endpoint !== undefined && values.region !== undefined) throw new UsageError("--endpoint and --region name the same thing: give one");
   const region = values.region ?? (values.endpoint === undefined ? regionFromEnv(env) : undefined);
@@ -152,8 +194,10 @@ export function parseCommand(argv: readonly string[], env: Env, now: () => numbe
   try {
     endpoint = resolveEndpoint({ endpoint: values.endpoint, region, allowInsecureHttp }, { endpoint: "--endpoint", region: "--region (or HW_REGION_NAME)", allowInsecureHttp: "--allow-insecure-http" });
   } catch (e) {
-    if (e instanceof ConfigurationError) throw new UsageError(e.message);
-    throw e;
+    if (!(e instanceof ConfigurationError)) throw e;
+    // Name where the refused value came from, when the message does not.
+    const source = values.endpoint !== undefined ? "--endpoint" : values.region !== undefined ? "--region" : region !== undefined ? "HW_REGION_NAME" : undefined;
+    throw new UsageError(source === undefined || e.message.includes(source) ? e.message : `${source}: ${e.message}`);
   }
   if (allowInsecureHttp && endpoint.protocol === "http:") {
     warnings.push(`--allow-insecure-http: signed requests go to ${endpoint.host} over plain http: anyone on the path can read them and replay them for 15 minutes`);
@@ -167,6 +211,7 @@ export function parseCommand(argv: readonly string[], env: Env, now: () => numbe
   const json = values.json ?? false;
   if (sub === "show") return { kind: "show", instanceId: first.instanceId, groups, ...(topics[0] !== undefined && { topic: topics[0] }), json, warnings, ...connection };
   const exportFile = values.export;
+  if (exportFile !== undefined) checkOutputFile("--export", exportFile);
   if (sub === "plan") return { kind: "plan", rewinds, json, ...(exportFile !== undefined && { exportFile }), warnings, ...connection };
 
   let waitForInactiveMs = 0;
@@ -177,6 +222,12 @@ export function parseCommand(argv: readonly string[], env: Env, now: () => numbe
     waitForInactiveMs = Math.round(seconds.data * 1000);
   }
   const saveBefore = values["save-before"];
+  if (saveBefore !== undefined) {
+    checkOutputFile("--save-before", saveBefore);
+    if (exportFile !== undefined && resolve(saveBefore) === resolve(exportFile)) {
+      throw new UsageError(`--save-before and --export both name ${saveBefore}: the plan would overwrite the undo record; give two files`);
+    }
+  }
   return {
     kind: "reset",
     rewinds,
@@ -206,10 +257,13 @@ function targetFields(values: Values, now: () => number): Record<string, unknown
   const timestamp = one("timestamp", "to-datetime");
   if (timestamp !== undefined) out.timestamp = timestamp;
   if (values["by-duration"] !== undefined) {
-    if (out.timestamp !== undefined) throw new UsageError("--by-duration and --timestamp are both targets: give one");
+    if (out.timestamp !== undefined) throw new UsageError(`--${values.timestamp !== undefined ? "timestamp" : "to-datetime"} and --by-duration are both targets: give one`);
     const ms = durationMs(values["by-duration"]);
     if (ms === undefined) throw new UsageError(`--by-duration ${JSON.stringify(values["by-duration"])} is not an ISO-8601 duration: write it like PT2H, PT30M, P1DT6H`);
-    out.timestamp = now() - ms;
+    const from = now() - ms;
+    // The shared schema would refuse such a time as epoch seconds, naming --timestamp: the duration is the typo.
+    if (!(from >= BY_DURATION_EARLIEST_MS)) throw new UsageError(`--by-duration ${values["by-duration"]} reaches back before 1973: no log holds records that old; give a shorter duration (e.g. PT2H, P7D)`);
+    out.timestamp = from;
   }
   if (values["to-earliest"]) out.earliest = true;
   if (values["to-latest"]) out.latest = true;
@@ -221,7 +275,9 @@ function targetFields(values: Values, now: () => number): Record<string, unknown
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      throw new UsageError(`--from-file ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : `cannot be read (${code ?? (e as Error).message})`;
+      throw new UsageError(`--from-file ${file}: ${why}: give a CSV file of topic,partition,offset lines (as --save-before and --export write them)`);
     }
     const csv = parseCsv(text);
     if ("problem" in csv) throw new UsageError(`--from-file ${file}: ${csv.problem} (the format is kafka-consumer-groups' export: topic,partition,offset per line)`);
@@ -229,6 +285,9 @@ function targetFields(values: Values, now: () => number): Record<string, unknown
   }
   return out;
 }
+
+/** Epoch ms below this are read as epoch seconds by the shared schema (before 1973). */
+const BY_DURATION_EARLIEST_MS = 1e11;
 
 /** Milliseconds of an ISO-8601 duration (PnDTnHnMnS, weeks as PnW); months and years vary in length and are refused. */
 export function durationMs(text: string): number | undefined {
@@ -248,6 +307,10 @@ function parseArgsMessage(e: Error & { code?: string }): string {
   }
   const missing = /Option '(-[^']+)' argument missing/.exec(e.message)?.[1];
   if (missing) return `${missing.replace(/^-\w, /, "")} needs a value (see dms-offsets --help)`;
+  const ambiguous = /Option '(?:-\w, )?(--[^']+)' argument is ambiguous/.exec(e.message)?.[1];
+  if (ambiguous) return `${ambiguous}: its value starts with "-", like a flag: if it is the value, write ${ambiguous}=VALUE (see dms-offsets --help)`;
+  const valueless = /Option '(?:-\w, )?(--[^']+)' does not take an argument/.exec(e.message)?.[1];
+  if (valueless) return `${valueless} takes no value: write ${valueless} alone (see dms-offsets --help)`;
   return `${e.message.split("\n")[0]?.replace(/\s+To specify.*$/, "")} (see dms-offsets --help)`;
 }
 

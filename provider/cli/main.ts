@@ -80,11 +80,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 
 type Of<K extends Command["kind"]> = Extract<Command, { kind: K }>;
 
-/** A file per group: FILE itself for one group, FILE with the group's name before its extension for several. */
+/**
+ * A file per group: FILE itself for one group, FILE with the group's name before its extension for several.
+ * Characters other than letters, digits, ".", "_" and "-" are percent-encoded: two groups never share a
+ * file (with one "_" for each, "订单" and "账单", or "a b" and "a_b", would overwrite each other's undo record).
+ */
 function fileFor(file: string | undefined, group: string, groups: number): string | undefined {
   if (file === undefined || groups === 1) return file;
   const dot = file.lastIndexOf(".");
-  const safe = group.replace(/[^A-Za-z0-9._-]/g, "_");
+  const safe = encodeURIComponent(group).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return dot > file.lastIndexOf("/") ? `${file.slice(0, dot)}-${safe}${file.slice(dot)}` : `${file}-${safe}`;
 }
 
@@ -140,8 +144,10 @@ async function runReset(client: DmsClient, cmd: Of<"reset">, out: Output, io: Cl
   let asked = false;
   if (!cmd.yes) {
     const groups = planned.map((p) => p.rewind.group).join(", ");
-    if (!io.interactive || !io.confirm || cmd.json) {
-      return out.error(new NotAppliedByChoice(`not applied: pass --yes to apply this plan without a terminal (nothing was sent to group${planned.length === 1 ? "" : "s"} ${groups})`));
+    const nothingSent = `nothing was sent to group${planned.length === 1 ? "" : "s"} ${groups}`;
+    if (cmd.json) return out.error(new NotAppliedByChoice(`not applied: --json never asks: pass --yes to apply this plan (${nothingSent})`));
+    if (!io.interactive || !io.confirm) {
+      return out.error(new NotAppliedByChoice(`not applied: pass --yes to apply this plan without a terminal (${nothingSent})`));
     }
     if (!(await io.confirm(`Apply this plan to group${planned.length === 1 ? "" : "s"} ${groups}? [y/N] `))) {
       return out.error(new NotAppliedByChoice("not applied: declined; nothing was sent"));

@@ -4,7 +4,7 @@
 // message carries the undo record.
 import type { PartitionOffset } from "../dms/client";
 import { ConfigurationError, DmsError, DmsUnreachableError } from "../dms/errors";
-import { ForwardMoveRefusedError, GroupNotInactiveError, ResetNotConfirmedError, ResetOutcomeUnknownError, ResetSentError } from "../rewind/errors";
+import { ForwardMoveRefusedError, GroupNotInactiveError, PartialResetError, ResetNotConfirmedError, ResetOutcomeUnknownError, ResetSentError } from "../rewind/errors";
 import { formatOffsets, PlanError, type Plan } from "../rewind/plan";
 import { beforeAfterText, planRows, planText } from "../rewind/report";
 import { renderOffsets, type RewindResult } from "../rewind/rewind";
@@ -103,6 +103,8 @@ export class Output {
         ...(context.applied !== undefined && context.applied.length > 0 && { appliedGroups: context.applied }),
         ...(e instanceof DmsError && { status: e.status, errorCode: e.errorCode, requestId: e.requestId ?? null }),
         ...(e instanceof ResetNotConfirmedError && { requestId: e.requestId }),
+        // Applied in part because DMS refused a later call: that refusal's request id, for DMS support.
+        ...(e instanceof PartialResetError && e.cause instanceof DmsError && { requestId: e.cause.requestId ?? null, status: e.cause.status, errorCode: e.cause.errorCode }),
         ...(e instanceof ResetSentError && { undo: undoEntries(e.undo), appliedRequests: e.applied, ...(e.offsetsNow && { offsetsNow: renderOffsets(e.offsetsNow) }) }),
         ...(e instanceof GroupNotInactiveError && { state: e.state, members: e.members }),
       });
