@@ -125,17 +125,25 @@ async function runReset(client: DmsClient, cmd: Of<"reset">, out: Output, io: Cl
     log: (line) => out.log(line),
     warn: (line) => out.warn(line),
   };
-  // Every group planned, and every plan shown, before anything is sent.
+  // Every group planned before any file is written or plan shown, and every plan shown before anything is
+  // sent: a group that cannot be planned leaves no undo file behind for a reset that never happened.
   const planned: { rewind: Rewind; plan: Plan; saved?: string }[] = [];
   for (const rewind of cmd.rewinds) {
     try {
-      const plan = await prepareRewind(client, rewind, options);
+      planned.push({ rewind, plan: await prepareRewind(client, rewind, options) });
+    } catch (e) {
+      return out.error(e, { group: rewind.group });
+    }
+  }
+  for (const entry of planned) {
+    const { rewind, plan } = entry;
+    try {
       const saved = fileFor(cmd.saveBefore, rewind.group, cmd.rewinds.length);
       const exported = fileFor(cmd.exportFile, rewind.group, cmd.rewinds.length);
       if (saved !== undefined) write("--save-before", saved, undoCsv(plan.before));
       if (exported !== undefined) write("--export", exported, planCsv(plan));
       out.plan(plan, { ...(saved !== undefined && { saveBefore: saved }), ...(exported !== undefined && { export: exported }) });
-      planned.push({ rewind, plan, ...(saved !== undefined && { saved }) });
+      if (saved !== undefined) entry.saved = saved;
     } catch (e) {
       return out.error(e, { group: rewind.group });
     }
@@ -149,7 +157,9 @@ async function runReset(client: DmsClient, cmd: Of<"reset">, out: Output, io: Cl
     if (!io.interactive || !io.confirm) {
       return out.error(new NotAppliedByChoice(`not applied: pass --yes to apply this plan without a terminal (${nothingSent})`));
     }
-    if (!(await io.confirm(`Apply this plan to group${planned.length === 1 ? "" : "s"} ${groups}? [y/N] `))) {
+    // A prompt that cannot be answered (stdin closed) is a no.
+    const yes = await io.confirm(`Apply this plan to group${planned.length === 1 ? "" : "s"} ${groups}? [y/N] `).catch(() => false);
+    if (!yes) {
       return out.error(new NotAppliedByChoice("not applied: declined; nothing was sent"));
     }
     asked = true;

@@ -1,8 +1,8 @@
-// dms-offsets as a runbook uses it, against dms-local in memory: plan sends no write; reset asks (or takes
 // --yes) and applies; several groups are all planned before any is sent; --save-before is on disk before
 // DMS acts, and applying it puts every partition back; --export and --from-file carry a plan exactly;
 // --json is one parseable object per line, the plan first; messages name flags; --help is USAGE.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OPTIONS } from "../../provider/cli/args";
@@ -106,10 +106,13 @@ describe("reset: asked, or --yes", () => {
 
 describe("several groups", () => {
   test("one of them busy: every group is planned before any is sent, so nothing is sent to any (exit 1)", async () => {
-    // billing comes first and is idle: it is planned, shown, and still not sent.
-    const r = await runCli(["reset", ...where(), "--group", "billing", "--group", "g-busy", "--topic", "orders", "--to-earliest", "--yes"]);
+    // billing comes first and is idle: it is planned, but neither shown nor saved (no undo file for a reset
+    // that never happens), and not sent.
+    const undo = join(dir, "undo.csv");
+    const r = await runCli(["reset", ...where(), "--group", "billing", "--group", "g-busy", "--topic", "orders", "--to-earliest", "--yes", "--save-before", undo]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("plan for group billing");
+    expect(r.stdout).toBe("");
+    expect(existsSync(undo.replace(/\.csv$/, "-billing.csv"))).toBe(false);
     expect(r.stderr).toMatch(/^dms-offsets: consumer group "g-busy" is STABLE, not EMPTY; still connected: consumer-1-aaaa \(client billing-worker-1 on \/10\.0\.0\.11\)\. Nothing was sent\. .*--wait-inactive/m);
     expect(r.stderr).not.toMatch(/waitForInactiveGroupSeconds/);
     expect(await writes()).toEqual([]);
