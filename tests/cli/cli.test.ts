@@ -1,7 +1,7 @@
+// dms-offsets as a runbook uses it, against dms-local in memory: plan sends no write; reset asks (or takes
 // --yes) and applies; several groups are all planned before any is sent; --save-before is on disk before
 // DMS acts, and applying it puts every partition back; --export and --from-file carry a plan exactly;
 // --json is one parseable object per line, the plan first; messages name flags; --help is USAGE.
-import { existsSync } from "node:fs";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
