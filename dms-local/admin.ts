@@ -1,6 +1,7 @@
 // The unsigned `/__admin/` API, served only with --admin: arm faults, read or clear the request
-// log, read or clear the count of applied resets, and stop a group's consumers (now or after a
-// delay) the way a session timeout would.
+// log, read or clear the count of applied resets, and stop a group's consumers the way a session
+// timeout would: now, after a delay, or after its state has been read N times (for tests, which
+// must not race a timer).
 import { z } from "zod";
 import { parseJson } from "../provider/dms/json";
 import type { Applications } from "./applications";
@@ -21,7 +22,12 @@ export interface AdminContext {
   body: string;
 }
 
-const StopConsumersBody = z.strictObject({ afterMs: z.number().int().nonnegative().default(0) });
+const StopConsumersBody = z
+  .strictObject({
+    afterMs: z.number().int().nonnegative().optional(),
+    afterReads: z.number().int().min(1, "afterReads counts reads of the group's state: at least 1").optional(),
+  })
+  .refine((b) => b.afterMs === undefined || b.afterReads === undefined, "give afterMs (a timer) or afterReads (after that many reads of the group's state), not both");
 
 function adminError(message: string): DmsError {
   return new DmsError(400, "DMSLOCAL.0400", message);
@@ -47,13 +53,20 @@ async function addFault(ctx: AdminContext): Promise<Reply> {
 }
 
 async function stopConsumers(ctx: AdminContext): Promise<Reply> {
-  const { afterMs } = parseBody(StopConsumersBody, ctx.body);
+  const { afterMs = 0, afterReads } = parseBody(StopConsumersBody, ctx.body);
   const instanceId = ctx.params["instance_id"] as string;
   const group = ctx.params["group"] as string;
   const stop = ctx.world.stopConsumers?.bind(ctx.world);
-  if (!stop) throw new DmsError(501, "DMSLOCAL.0501", "this world cannot stop consumers: stop the real consumer processes instead");
+  const stopAfterReads = ctx.world.stopConsumersAfterReads?.bind(ctx.world);
+  if (!stop || (afterReads !== undefined && !stopAfterReads)) {
+    throw new DmsError(501, "DMSLOCAL.0501", "this world cannot stop consumers: stop the real consumer processes instead");
+  }
   if (!(await ctx.world.hasInstance(instanceId))) throw instanceNotFound(instanceId);
   if (!(await ctx.world.describeGroup(instanceId, group))) throw groupNotFound(group);
+  if (afterReads !== undefined && stopAfterReads) {
+    await stopAfterReads(instanceId, group, afterReads);
+    return { status: 202, body: { instance_id: instanceId, group, empty_after_reads: afterReads } };
+  }
   if (afterMs === 0) await stop(instanceId, group);
   else ctx.schedule(afterMs, () => void stop(instanceId, group));
   return { status: 202, body: { instance_id: instanceId, group, empty_at: new Date(Date.now() + afterMs).toISOString() } };

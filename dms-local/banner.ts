@@ -24,7 +24,7 @@ interface InstanceFacts {
   name?: string;
   /** null with --kafka: the broker's, which change while dms-local runs. */
   topics: { name: string; partitions: number }[] | null;
-  groups: { name: string; state: string; emptyAfterMs?: number }[] | null;
+  groups: { name: string; state: string; emptyAfterMs?: number; emptyAfterReads?: number }[] | null;
 }
 
 function instancesOf(facts: StartFacts): InstanceFacts[] {
@@ -34,8 +34,20 @@ function instancesOf(facts: StartFacts): InstanceFacts[] {
     topics: facts.kafka ? null : Object.entries(i.topics).map(([name, t]) => ({ name, partitions: t.partitions.length })),
     groups: facts.kafka
       ? null
-      : Object.entries(i.groups).map(([name, g]) => ({ name, state: g.state, ...(g.emptyAfterMs !== undefined && { emptyAfterMs: g.emptyAfterMs }) })),
+      : Object.entries(i.groups).map(([name, g]) => ({
+          name,
+          state: g.state,
+          ...(g.emptyAfterMs !== undefined && { emptyAfterMs: g.emptyAfterMs }),
+          ...(g.emptyAfterReads !== undefined && { emptyAfterReads: g.emptyAfterReads }),
+        })),
   }));
+}
+
+/** When a group with stopped consumers turns EMPTY, as the banner says it. */
+function emptyNote(g: { emptyAfterMs?: number; emptyAfterReads?: number }): string {
+  if (g.emptyAfterMs !== undefined) return ` (EMPTY ${g.emptyAfterMs / 1000} s after start)`;
+  if (g.emptyAfterReads !== undefined) return ` (EMPTY after its state is read ${g.emptyAfterReads} time${g.emptyAfterReads === 1 ? "" : "s"})`;
+  return "";
 }
 
 function isDemo(facts: StartFacts, c: Seed["credentials"][number]): boolean {
@@ -75,7 +87,7 @@ export function startText(facts: StartFacts): string {
       `    groups     ${
         i.groups.length === 0
           ? "(none)"
-          : i.groups.map((g) => `${g.name} ${g.state}${g.emptyAfterMs !== undefined ? ` (EMPTY ${g.emptyAfterMs / 1000} s after start)` : ""}`).join(", ")
+          : i.groups.map((g) => `${g.name} ${g.state}${emptyNote(g)}`).join(", ")
       }`,
     );
   }

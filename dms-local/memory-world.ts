@@ -27,12 +27,15 @@ interface InstanceState {
 export class MemoryWorld implements World {
   private readonly instances = new Map<string, InstanceState>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Groups whose consumers stop after this many more reads of their state (instance id and group name as key). */
+  private readonly readsLeft = new Map<string, number>();
 
-  /** `emptyAfterMs` groups start their countdown now. */
+  /** `emptyAfterMs` groups start their countdown now; `emptyAfterReads` groups count reads from now. */
   constructor(seed: Seed, now: Date = new Date()) {
     for (const instance of seed.instances) this.instances.set(instance.id, buildInstance(instance, now));
     for (const instance of seed.instances) {
       for (const [group, g] of Object.entries(instance.groups)) {
+        if (g.emptyAfterReads !== undefined) this.readsLeft.set(readsKey(instance.id, group), g.emptyAfterReads);
         if (g.emptyAfterMs === undefined) continue;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
@@ -153,12 +156,32 @@ export class MemoryWorld implements World {
     entry.description.state = "EMPTY";
     entry.description.members = [];
     entry.description.assignmentStrategy = "";
+    this.readsLeft.delete(readsKey(instanceId, group));
+  }
+
+  async stopConsumersAfterReads(instanceId: string, group: string, reads: number): Promise<void> {
+    if (!this.instances.get(instanceId)?.groups.has(group)) throw new Error(`no group ${group} on instance ${instanceId}`);
+    if (!Number.isInteger(reads) || reads < 1) throw new Error(`reads must be a whole number >= 1, got ${reads}`);
+    this.readsLeft.set(readsKey(instanceId, group), reads);
+  }
+
+  async stateShown(instanceId: string, group: string): Promise<void> {
+    const key = readsKey(instanceId, group);
+    const left = this.readsLeft.get(key);
+    if (left === undefined) return;
+    if (left > 1) this.readsLeft.set(key, left - 1);
+    else await this.stopConsumers(instanceId, group);
   }
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.readsLeft.clear();
   }
+}
+
+function readsKey(instanceId: string, group: string): string {
+  return `${instanceId}\u0000${group}`;
 }
 
 function timestampOf(log: PartitionLog, offset: bigint): bigint {

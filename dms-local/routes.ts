@@ -115,10 +115,19 @@ async function groupWithOffsets(ctx: HandlerContext): Promise<{ g: GroupDescript
   return { g, offsets, logs: await logsByTopic(ctx.world, instanceId, offsets) };
 }
 
+/**
+ * Tells the world that an answer shows the group's state, once that answer is built: a group set to empty
+ * after N reads (stopConsumersAfterReads, a seed's emptyAfterReads) is still busy in the N-th, EMPTY in the next.
+ */
+async function shown(ctx: HandlerContext, g: GroupDescription, reply: Reply): Promise<Reply> {
+  await ctx.world.stateShown?.(param(ctx, "instance_id"), g.group);
+  return reply;
+}
+
 async function showGroup(ctx: HandlerContext): Promise<Reply> {
   const { g, offsets, logs } = await groupWithOffsets(ctx);
   const totalLag = offsets.reduce((sum, o) => sum + lag(o.offset, logOf(logs.get(o.topic), o.partition)?.logEndOffset ?? o.offset), 0n);
-  return {
+  return shown(ctx, g, {
     status: 200,
     body: {
       group: {
@@ -131,12 +140,12 @@ async function showGroup(ctx: HandlerContext): Promise<Reply> {
         lag: totalLag,
       },
     },
-  };
+  });
 }
 
 async function showGroups(ctx: HandlerContext): Promise<Reply> {
   const { g, offsets, logs } = await groupWithOffsets(ctx);
-  return {
+  return shown(ctx, g, {
     status: 200,
     body: {
       group: {
@@ -156,7 +165,7 @@ async function showGroups(ctx: HandlerContext): Promise<Reply> {
         assignment_strategy: g.assignmentStrategy,
       },
     },
-  };
+  });
 }
 
 async function messageOffsets(ctx: HandlerContext): Promise<Reply> {

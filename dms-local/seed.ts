@@ -48,6 +48,8 @@ const SeedGroup = z.strictObject({
   offsets: z.record(z.string().regex(OFFSET_KEY, 'offset keys are "topic/partition", e.g. "orders/0"'), Offset).default({}),
   /** A stopped consumer whose session times out: this long after start the group is EMPTY, members gone. */
   emptyAfterMs: z.number().int().nonnegative().optional(),
+  /** The same, as an event instead of a timer: the group is EMPTY right after its state has been shown this many times. */
+  emptyAfterReads: z.number().int().min(1, "emptyAfterReads counts reads of the group's state: at least 1").optional(),
   assignmentStrategy: z.string().optional(),
   coordinatorId: z.number().int().nonnegative().default(1),
   createdAt: z.number().int().optional(),
@@ -86,6 +88,9 @@ export const Seed = z
       for (const [name, group] of Object.entries(instance.groups)) {
         const at = ["instances", i, "groups", name];
         const memberless = MEMBERLESS_STATES.includes(group.state);
+        if (group.emptyAfterMs !== undefined && group.emptyAfterReads !== undefined) {
+          ctx.addIssue({ code: "custom", path: [...at, "emptyAfterReads"], message: "set emptyAfterMs (a timer) or emptyAfterReads (after that many reads of the state), not both" });
+        }
         if (memberless && group.members.length > 0) {
           ctx.addIssue({ code: "custom", path: [...at, "members"], message: `a group in state ${group.state} has no members` });
         }

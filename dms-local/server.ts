@@ -44,6 +44,8 @@ export interface DmsLocalOptions {
   world?: World;
   /** Refuse DMS requests beyond this many per second with 429 APIG.0308, as the API gateway does (default: no limit). */
   rateLimitPerSecond?: number;
+  /** The clock (epoch ms) the rate limit counts by, default Date.now: a test holds it still, so that a burst is one burst however slow the machine. */
+  rateLimitClock?: () => number;
   /** Bytes of request bodies held at once (default BODIES_IN_FLIGHT_BYTES); a signed request beyond gets 429 APIG.0308. */
   bodiesInFlightBytes?: number;
 }
@@ -187,6 +189,7 @@ export async function startDmsLocal(options: DmsLocalOptions): Promise<DmsLocal>
   const applications = new Applications();
   const bodies = new BodyBudget(options.bodiesInFlightBytes ?? BODIES_IN_FLIGHT_BYTES);
   const limiter = options.rateLimitPerSecond === undefined ? undefined : new RateLimiter(options.rateLimitPerSecond);
+  const clock = options.rateLimitClock ?? Date.now;
   const timers = new Set<NodeJS.Timeout>();
   const onClose = new Set<() => void>();
 
@@ -270,7 +273,7 @@ export async function startDmsLocal(options: DmsLocalOptions): Promise<DmsLocal>
     };
 
     // The gateway throttles before anything behind it sees the request (the admin API is not behind it).
-    if (limiter && !limiter.admit(Date.now())) return finish(errorReply(throttled(limiter.limit)), null);
+    if (limiter && !limiter.admit(clock())) return finish(errorReply(throttled(limiter.limit)), null);
     if (read.overBudget) return finish(errorReply(throttled(bodies.limit, "bytes of request bodies at once")), null);
 
     /** What DMS answers, and who signed it (null when unauthenticated). */

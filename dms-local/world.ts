@@ -123,6 +123,14 @@ export interface World {
    * Absent where the world cannot do that (a real broker's consumers are real processes).
    */
   stopConsumers?(instanceId: string, group: string): Promise<void>;
+  /**
+   * Stop the group's consumers (as stopConsumers) right after its state has been shown `reads` more times
+   * (see stateShown): an event a test controls, where a timer would race a loaded machine. Absent where
+   * stopConsumers is.
+   */
+  stopConsumersAfterReads?(instanceId: string, group: string, reads: number): Promise<void>;
+  /** An API answer has just shown the group's state (ShowGroup, ShowGroups): counts toward stopConsumersAfterReads. */
+  stateShown?(instanceId: string, group: string): Promise<void>;
   /** Release timers and connections. */
   close(): Promise<void>;
 }

@@ -121,7 +121,7 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
     // --- a group consumes everything and commits (autoCommit; disconnect commits what is left)
     const first = newConsumer(kafka, groupId);
     consumers.push(first);
-    const consumed = await consumeUntil(first, topic, true, (seen) => seen.length >= RECORDS, 20_000);
+    const consumed = await consumeUntil(first, topic, true, (seen) => seen.length >= RECORDS, 60_000);
     expect(consumed).toHaveLength(RECORDS);
 
     // While it runs: the group is Stable with one member that owns all 3 partitions.
@@ -135,7 +135,7 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
     expect(listed.groups).toContainEqual({ groupId, protocolType: "consumer" });
 
     await first.disconnect(); // sends LeaveGroup: the group is empty at once, no session timeout
-    await waitForGroupState(a, groupId, "Empty", 5000);
+    await waitForGroupState(a, groupId, "Empty", 60_000);
 
     const committed = await a.fetchOffsets({ groupId, topics: [topic] });
     expect(committed[0]?.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([
@@ -163,7 +163,7 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
       [1, "5"],
       [2, "4"],
     ]);
-    await waitForGroupState(a, groupId, "Empty", 5000); // setOffsets' helper member has left again
+    await waitForGroupState(a, groupId, "Empty", 60_000); // setOffsets' helper member has left again
 
     // --- a restarted consumer of the same group reads exactly the records with timestamp >= T.
     // fromBeginning: false, so had the rewind not been committed it would read nothing (and time out)
@@ -171,7 +171,7 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
     const remaining = sent.filter((s) => s.timestamp >= T).length; // 16
     const second = newConsumer(kafka, groupId);
     consumers.push(second);
-    const replayed = await consumeUntil(second, topic, false, (seen) => seen.length >= remaining, 20_000);
+    const replayed = await consumeUntil(second, topic, false, (seen) => seen.length >= remaining, 60_000);
     await second.disconnect();
 
     for (let partition = 0; partition < PARTITIONS; partition++) {
@@ -187,5 +187,5 @@ describe("Kafka broker + kafkajs: rewind a consumer group to a timestamp", () =>
     const replayedTimestamps = replayed.map((r) => Number(r.message.timestamp));
     expect(Math.min(...replayedTimestamps)).toBe(T);
     expect(replayed).toHaveLength(remaining);
-  }, 60_000);
+  }, 240_000);
 });

@@ -1,37 +1,51 @@
 // The disaster-recovery rehearsal, on Apache Kafka itself: what a rewind is for is what consumers
-// read next. A consumer of group G reads part of a 3-partition topic; while it runs, a reset is
-// refused with the group's live state; the consumer dies without leaving, and the inactive wait
-// lasts until the broker's session timeout has passed; the runbook CLI rewinds G to time T through
-// `dms-local --kafka` (the built bin); a restarted consumer then reads, on every partition, from the
-// first record with timestamp >= T, and every record after it. Then the same again with the Pulumi
-// resource: the consumer dies, `pulumi up` of an inline program declaring an OffsetReset to T2 waits
-// for the group to empty and rewinds it, and the next consumer starts at the first record >= T2.
+// read next, and what the runbook shows before it sends anything (the plan) must be exactly that.
+// A consumer of group G reads part of a 3-partition topic; while it runs, `dms-offsets plan` already
+// shows where each partition would go and a reset is refused with the group's live state. The CLI then
+// waits (`--wait-inactive`) while the consumer dies without leaving: the group stays STABLE until the
+// broker's session timeout, then the CLI rewinds G to time T through `dms-local --kafka` (the built
+// bin). On every partition the plan's target, DMS's appliedOffsets, the broker's committed offset and
+// the first record the restarted consumer reads are one and the same offset. Then the same with the
+// Pulumi resource and T2 (the plan from planRewind and the resource's own plan output), and then every
+// other kind of target through the CLI (earliest, latest, shift-by, offsets from an exported CSV):
+// plan == applied == the broker's committed offsets.
+//
+// Every step waits for an event, never for a guessed time: the consumer is killed when the CLI (or
+// the resource) says it is waiting for it, and waits have generous bounds that only fail a stuck run.
 //
 // Needs KAFKA_BOOTSTRAP (tests/kafka/broker.sh), a build (`npm run build`: the dms-local bin) and
 // the `pulumi` CLI on PATH (tests/e2e/pulumi-cli.sh); tests/run.sh provides all three. Fails, never
 // skips, without them. The steps depend on each other, in order.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { Admin, Kafka } from "kafkajs";
 import { main as dmsOffsets } from "../../provider/cli/main";
 import { DmsClient } from "../../provider/dms/client";
 import { DmsError } from "../../provider/dms/errors";
+import { planRewind, type Plan } from "../../provider/rewind/plan";
+import { rewindSchema } from "../../provider/rewind/target";
 import type { PartitionOffsetState } from "../../sdk";
 import { createBackend, installPackedProject, openStack, requirePulumiCli } from "../e2e/harness/pulumi";
 import { bootstrap, CREDENTIALS, INSTANCE_ID, kafkaClient, kafkaSeedInput, pastBase, produce, PROJECT_ID, uniqueName, type TimedRecord } from "./helpers";
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 const DMS_LOCAL_BIN = resolve(__dirname, "../../dist/dms-local/main.js");
 const CONSUMER_SCRIPT = resolve(__dirname, "consumer-process.js");
 const CLIENT_ID = "rehearsal-consumer";
 /** The broker's minimum (group.min.session.timeout.ms), so the wait is as short as Kafka allows. */
 const SESSION_TIMEOUT_MS = 6000;
-const WAIT_INACTIVE_S = 30;
+/** consumer-process.js heartbeats this often: its last heartbeat is at most this long before it dies. */
+const HEARTBEAT_INTERVAL_MS = 500;
+/** Only a bound for a stuck run: the rewind goes as soon as the group is empty. */
+const WAIT_INACTIVE_S = 300;
+/** How long an awaited event may take before the test fails saying what it awaited. */
+const EVENT_TIMEOUT_MS = 90_000;
 
 const PARTITIONS = [0, 1, 2];
 const base = pastBase();
@@ -44,13 +58,18 @@ const FIRST_BATCH = records(0, 20);
 const SECOND_BATCH = records(20, 25);
 /** The rewind target. */
 const T = base + 12_500;
-/** k of the first record at or after T, by partition: p0-r13 (13 s), p1-r7 (14 s), p2-r5 (15 s). */
+/** k (= offset) of the first record at or after T, by partition: p0-r13 (13 s), p1-r7 (14 s), p2-r5 (15 s). */
 const FIRST_AT_OR_AFTER_T = [13, 7, 5];
 /** The Pulumi round's target: exactly the timestamps of p0-r20 and p1-r10 (the bound is inclusive); p2-r7 (21 s). */
 const T2 = base + 20_000;
 const FIRST_AT_OR_AFTER_T2 = [20, 10, 7];
 
-type PackedProject = Awaited<ReturnType<typeof installPackedProject>>;
+/** What the rehearsal uses of the packed project (tests/e2e/harness/pulumi.js, whose type other tests extend). */
+interface Project {
+  dir: string;
+  load(id: string): unknown;
+  remove(): Promise<void>;
+}
 type Backend = Awaited<ReturnType<typeof createBackend>>;
 
 const topic = uniqueName("rehearsal-orders");
@@ -68,8 +87,32 @@ interface Consumed {
 interface ShowJson {
   state: string;
   members: { memberId: string; clientId: string; host: string; assignment: { topic: string; partitions: number[] }[] }[];
-  offsets: { topic: string; partition: number; messageCurrentOffset: string; messageLogStartOffset: string; messageLogEndOffset: string; lag: string }[];
+  offsets: RenderedOffset[];
 }
+
+interface RenderedOffset {
+  topic: string;
+  partition: number;
+  messageCurrentOffset: string;
+  messageLogStartOffset: string;
+  messageLogEndOffset: string;
+  lag: string;
+}
+
+/** The lines `dms-offsets --json` writes (one JSON object each). */
+interface PlanLine {
+  type: "plan";
+  group: string;
+  partitions: { topic: string; partition: number; current: string | null; target: string; logStart: string; logEnd: string; forward: boolean; clamped: boolean; unchanged: boolean }[];
+  exported?: string;
+}
+interface ResultLine {
+  type: "result";
+  group: string;
+  previousOffsets: RenderedOffset[];
+  appliedOffsets: RenderedOffset[];
+}
+type JsonLine = PlanLine | ResultLine | { type: "log" | "warning"; message: string } | { type: "error"; message: string; code: string };
 
 /** A consumer of `group` in its own process (consumer-process.js). */
 class ConsumerProcess {
@@ -99,14 +142,19 @@ class ConsumerProcess {
     return this.exit;
   }
 
+  /** The offset of the first record read from each partition. */
+  firstOffsets(): [number, string | undefined][] {
+    return PARTITIONS.map((p) => [p, this.records.find((r) => r.partition === p)?.offset]);
+  }
+
   describe(): string {
     const byPartition = PARTITIONS.map((p) => `p${p}: ${this.records.filter((r) => r.partition === p).map((r) => r.value).join(" ") || "-"}`);
     return `consumer ${this.alive ? "running" : "exited"}; read ${byPartition.join("; ")}${this.stderr ? `; stderr: ${this.stderr}` : ""}`;
   }
 }
 
-/** Poll `check` until it holds; the failure says what was awaited and `context()`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, context: () => string, timeoutMs = 30_000): Promise<void> {
+/** Resolves once `check` holds, looking again every 100 ms; fails after `timeoutMs` saying what it awaited and `context()`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, context: () => string, timeoutMs = EVENT_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms (${context()})`);
@@ -116,28 +164,60 @@ async function until(what: string, check: () => boolean | Promise<boolean>, cont
 
 let kafka: Kafka;
 let admin: Admin;
-let seedDir: string;
+let workDir: string;
 let dmsLocal: ChildProcessWithoutNullStreams | undefined;
 let dmsUrl: string;
 const consumers: ConsumerProcess[] = [];
 const timings: string[] = [];
 
-/** The runbook CLI, in-process, with credentials from the environment as an operator sets them. */
-async function cli(command: "reset" | "show", ...flags: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The runbook CLI, in-process, with credentials from the environment as an operator sets them; `onStdout` sees each write as it happens. */
+async function cli(command: "plan" | "reset" | "show", flags: string[], onStdout?: (text: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const args = [command, "--endpoint", dmsUrl, "--project-id", PROJECT_ID, "--instance-id", INSTANCE_ID, "--group", group, ...flags];
-  const code = await dmsOffsets(args, env, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await dmsOffsets(args, env, {
+    stdout: (t) => {
+      stdout += t;
+      onStdout?.(t);
+    },
+    stderr: (t) => (stderr += t),
+  });
   return { code, stdout, stderr };
 }
 
+function jsonLines(stdout: string): JsonLine[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as JsonLine);
+}
+
+/** The one line of `type` a --json run wrote. */
+function lineOf<K extends JsonLine["type"]>(r: { stdout: string; stderr: string }, type: K): Extract<JsonLine, { type: K }> {
+  const found = jsonLines(r.stdout).filter((l) => l.type === type);
+  if (found.length !== 1) throw new Error(`expected one "${type}" line, got ${found.length}: ${r.stdout}${r.stderr}`);
+  return found[0] as Extract<JsonLine, { type: K }>;
+}
+
 async function show(): Promise<ShowJson> {
-  const r = await cli("show", "--topic", topic, "--json");
+  const r = await cli("show", ["--topic", topic, "--json"]);
   if (r.code !== 0) throw new Error(`dms-offsets show failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as ShowJson;
 }
 
-const currentOffsets = (s: ShowJson): [number, string][] => s.offsets.map((o) => [o.partition, o.messageCurrentOffset]);
+/** [partition, offset] of the partitions of `topic`, in partition order: the shape every source below is compared in. */
+type Offsets = [number, string][];
+const sorted = (rows: Offsets): Offsets => [...rows].sort((a, b) => a[0] - b[0]);
+const planTargets = (line: PlanLine): Offsets => sorted(line.partitions.filter((p) => p.topic === topic).map((p) => [p.partition, p.target]));
+const offsetsOf = (rows: readonly { topic: string; partition: number; messageCurrentOffset: string }[]): Offsets =>
+  sorted(rows.filter((o) => o.topic === topic).map((o) => [o.partition, o.messageCurrentOffset]));
+const byPartition = (values: readonly (number | string)[]): Offsets => PARTITIONS.map((p) => [p, String(values[p])]);
+
+/** The group's committed offsets as the broker itself holds them (kafkajs, not dms-local). */
+async function brokerOffsets(): Promise<Offsets> {
+  const fetched = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return sorted((fetched[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+}
 
 /** Once the consumer is in the group and dms-local shows it STABLE with `offset` committed on every partition. */
 async function committedWhileRunning(consumer: ConsumerProcess, offset: string): Promise<ShowJson> {
@@ -148,7 +228,7 @@ async function committedWhileRunning(consumer: ConsumerProcess, offset: string):
     `the consumer commits offset ${offset} on every partition`,
     async () => {
       live = await show();
-      return live.state === "STABLE" && live.offsets.length === PARTITIONS.length && currentOffsets(live).every(([, o]) => o === offset);
+      return live.state === "STABLE" && live.offsets.length === PARTITIONS.length && offsetsOf(live.offsets).every(([, o]) => o === offset);
     },
     () => `${consumer.describe()}; dms-local shows ${JSON.stringify(live)}`,
   );
@@ -198,11 +278,11 @@ beforeAll(async () => {
   await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS.length }], waitForLeaders: true });
   await produce(kafka, topic, FIRST_BATCH);
 
-  seedDir = await mkdtemp(join(tmpdir(), "rehearsal-seed-"));
-  const seedFile = join(seedDir, "seed.json");
+  workDir = await mkdtemp(join(tmpdir(), "rehearsal-"));
+  const seedFile = join(workDir, "seed.json");
   await writeFile(seedFile, JSON.stringify(kafkaSeedInput()));
   dmsUrl = await startDmsLocalBin(seedFile);
-});
+}, 60_000);
 
 afterAll(async () => {
   for (const c of consumers) if (c.alive) await c.kill("SIGKILL");
@@ -210,7 +290,7 @@ afterAll(async () => {
     dmsLocal.kill("SIGTERM");
     await once(dmsLocal, "exit");
   }
-  if (seedDir) await rm(seedDir, { recursive: true, force: true });
+  if (workDir) await rm(workDir, { recursive: true, force: true });
   if (admin) {
     await admin.deleteGroups([group]).catch(() => undefined);
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
@@ -219,15 +299,30 @@ afterAll(async () => {
   if (timings.length > 0) console.log(`rehearsal timings: ${timings.join("; ")}`);
 });
 
-test("while the consumer runs, the group is STABLE with its member, and a reset is refused with that state", async () => {
+/** The plan `dms-offsets plan` showed for T while the consumer still ran. */
+let planWhileRunning: PlanLine;
+/** The plan `dms-offsets reset` applied for T. */
+let planOfReset: PlanLine;
+
+test("while the consumer runs: the group is STABLE with its member, `plan` already shows T's targets (with a warning), and a reset is refused with that state", async () => {
   const consumer = new ConsumerProcess("earliest");
   consumers.push(consumer);
   // It has read the first batch and committed it: offsets at 20, the log end.
   const live = await committedWhileRunning(consumer, "20");
   expect(live.members).toEqual([{ memberId: consumer.memberId, clientId: CLIENT_ID, host: "/127.0.0.1", assignment: [{ topic, partitions: [0, 1, 2] }] }]);
 
+  // The plan is made by reads only, busy group or not.
+  const planned = await cli("plan", ["--topic", topic, "--timestamp", new Date(T).toISOString(), "--json"]);
+  expect(planned.code).toBe(0);
+  expect(jsonLines(planned.stdout).filter((l) => l.type === "warning")).toEqual([
+    { type: "warning", message: expect.stringContaining(`group ${group} is STABLE: its consumers still commit offsets`) },
+  ]);
+  planWhileRunning = lineOf(planned, "plan");
+  expect(planTargets(planWhileRunning)).toEqual(byPartition(FIRST_AT_OR_AFTER_T));
+  expect(planWhileRunning.partitions.map((p) => [p.current, p.logEnd, p.forward, p.clamped])).toEqual(PARTITIONS.map(() => ["20", "20", false, false]));
+
   // The runbook refuses before sending anything, naming the state and who is connected.
-  const refused = await cli("reset", "--topic", topic, "--timestamp", new Date(T).toISOString());
+  const refused = await cli("reset", ["--topic", topic, "--timestamp", new Date(T).toISOString(), "--yes"]);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain(`consumer group "${group}" is STABLE, not EMPTY; still connected: ${consumer.memberId} (client ${CLIENT_ID} on /127.0.0.1)`);
 
@@ -243,68 +338,85 @@ test("while the consumer runs, the group is STABLE with its member, and a reset 
   } finally {
     await client.close();
   }
-  expect(currentOffsets(await show())).toEqual([
-    [0, "20"],
-    [1, "20"],
-    [2, "20"],
-  ]);
+  expect(offsetsOf((await show()).offsets)).toEqual(byPartition([20, 20, 20]));
 });
 
-test("the consumer dies without leaving: the group stays STABLE until its session times out, --wait-inactive waits for that, then the CLI rewinds to T", async () => {
+test("the consumer dies while the CLI waits: the group stays STABLE until its session times out, then the CLI rewinds to T; plan == appliedOffsets == the broker's offsets", async () => {
   const [consumer] = consumers;
-  const killedAt = Date.now();
-  await consumer!.kill("SIGKILL");
+  let killedAt: number | undefined;
+  // The consumer is alive when the CLI first looks; it is killed (no LeaveGroup) once the CLI says it waits for it.
+  const r = await cli("reset", ["--topic", topic, "--timestamp", new Date(T).toISOString(), "--wait-inactive", String(WAIT_INACTIVE_S), "--yes", "--json"], (text) => {
+    if (killedAt === undefined && text.includes(`waiting for group ${group} to empty`)) {
+      killedAt = Date.now();
+      void consumer!.kill("SIGKILL");
+    }
+  });
+  const rewoundAt = Date.now();
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(killedAt).toBeDefined();
+  const logs = jsonLines(r.stdout).flatMap((l) => (l.type === "log" ? [l.message] : []));
+  expect(logs[0]).toMatch(new RegExp(`^waiting for group ${group} to empty: STABLE, 1 member still connected \\(${CLIENT_ID} on /127\\.0\\.0\\.1\\); \\d+s left$`));
+  expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^group ${group} is EMPTY after \\d+s$`)));
+  // The broker drops a dead member only when its session (from its last heartbeat) has timed out: the
+  // rewind cannot have come sooner, however fast or slow the machine.
+  expect(rewoundAt - killedAt!).toBeGreaterThanOrEqual(SESSION_TIMEOUT_MS - HEARTBEAT_INTERVAL_MS);
+  timings.push(`consumer killed → rewind done in ${((rewoundAt - killedAt!) / 1000).toFixed(1)} s (session timeout ${SESSION_TIMEOUT_MS / 1000} s, setOffsets ~5 s)`);
+
+  planOfReset = lineOf(r, "plan");
+  const result = lineOf(r, "result");
+  expect(planTargets(planOfReset)).toEqual(byPartition(FIRST_AT_OR_AFTER_T));
+  expect(planTargets(planOfReset)).toEqual(planTargets(planWhileRunning));
+  expect(offsetsOf(result.previousOffsets)).toEqual(byPartition([20, 20, 20]));
+  expect(offsetsOf(result.appliedOffsets)).toEqual(planTargets(planOfReset));
+  expect(await brokerOffsets()).toEqual(planTargets(planOfReset));
+  expect(await show()).toMatchObject({ state: "EMPTY", members: [] });
+
   // Written while nobody consumes: the rewound consumer must read these too.
   await produce(kafka, topic, SECOND_BATCH);
-
-  // The broker still counts the dead consumer as a member.
-  const dead = await show();
-  expect(dead.state).toBe("STABLE");
-  expect(dead.members.map((m) => m.memberId)).toEqual([consumer!.memberId]);
-
-  const r = await cli("reset", "--topic", topic, "--timestamp", new Date(T).toISOString(), "--wait-inactive", String(WAIT_INACTIVE_S));
-  const rewoundAt = Date.now();
-  expect(r).toMatchObject({ code: 0, stderr: "" });
-  expect(r.stdout).toContain(`group ${group} is STABLE; waiting up to ${WAIT_INACTIVE_S}s for its consumers to leave`);
-  timings.push(`consumer killed → rewind done in ${((rewoundAt - killedAt) / 1000).toFixed(1)} s (session timeout ${SESSION_TIMEOUT_MS / 1000} s, setOffsets ~5 s)`);
-
-  const after = await show();
-  expect(after).toMatchObject({ state: "EMPTY", members: [] });
-  expect(after.offsets.map((o) => [o.partition, o.messageCurrentOffset, o.messageLogEndOffset])).toEqual(PARTITIONS.map((p) => [p, String(FIRST_AT_OR_AFTER_T[p]), "25"]));
 });
 
-test("the restarted consumer reads, on every partition, from the first record at or after T, skipping none", async () => {
+test("the restarted consumer resumes, on every partition, at the plan's target (the first record at or after T), skipping none", async () => {
   // latest: a partition without a committed offset would start at its end and read nothing.
   const consumer = new ConsumerProcess("latest");
   consumers.push(consumer);
   await expectReadsFrom(consumer, T, FIRST_AT_OR_AFTER_T);
+  expect(consumer.firstOffsets()).toEqual(planTargets(planOfReset));
   // It keeps running: the Pulumi round below starts from a live group.
 });
 
 describe("the same rehearsal through the Pulumi resource", () => {
-  let project: PackedProject;
+  let project: Project;
   let backend: Backend;
+  /** planRewind's plan for T2, made before `pulumi up`. */
+  let planned: Offsets;
 
   beforeAll(async () => {
     requirePulumiCli();
-    [project, backend] = await Promise.all([installPackedProject(), createBackend("rehearsal-passphrase")]);
+    [project, backend] = await Promise.all([installPackedProject() as Promise<unknown> as Promise<Project>, createBackend("rehearsal-passphrase")]);
   }, 300_000);
 
   afterAll(async () => {
     await Promise.all([project?.remove(), backend?.remove()]);
   });
 
-  test("the consumer dies; pulumi up of an OffsetReset to T2 waits for the group to empty and rewinds it", async () => {
+  test("pulumi up of an OffsetReset to T2 waits while the consumer runs; it dies; the resource rewinds; its plan == planRewind's == appliedOffsets == the broker's", async () => {
     const running = consumers[consumers.length - 1]!;
     // It has committed everything it read: 25 records per partition.
     await committedWhileRunning(running, "25");
-    const killedAt = Date.now();
-    await running.kill("SIGKILL");
-    // Still a member as far as the broker knows: the resource has to wait.
-    expect((await show()).state).toBe("STABLE");
+
+    const client = new DmsClient({ endpoint: new URL(dmsUrl), projectId: PROJECT_ID, credentials: CREDENTIALS });
+    let plan: Plan;
+    try {
+      plan = await planRewind(client, rewindSchema().parse({ projectId: PROJECT_ID, instanceId: INSTANCE_ID, group, topic, timestamp: T2 }));
+    } finally {
+      await client.close();
+    }
+    planned = sorted(plan.partitions.map((p) => [p.partition, p.target.toString()]));
+    expect(planned).toEqual(byPartition(FIRST_AT_OR_AFTER_T2));
+    expect(plan.partitions.map((p) => p.current)).toEqual([25n, 25n, 25n]);
 
     const { OffsetReset } = project.load("pulumi-dms-offset-reset") as typeof import("../../sdk");
-    const stack = await openStack(project, backend, {
+    const stack = await openStack(project as unknown as Parameters<typeof openStack>[0], backend, {
       projectName: "kafka-rehearsal",
       stackName: "rehearsal",
       env,
@@ -318,23 +430,85 @@ describe("the same rehearsal through the Pulumi resource", () => {
           timestamp: new Date(T2).toISOString(),
           waitForInactiveGroupSeconds: WAIT_INACTIVE_S,
         });
-        return { previousOffsets: rewind.previousOffsets, appliedOffsets: rewind.appliedOffsets };
+        return { previousOffsets: rewind.previousOffsets, appliedOffsets: rewind.appliedOffsets, plan: rewind.plan };
       },
     });
-    const result = await stack.up();
-    timings.push(`consumer killed → pulumi up done in ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
-
+    let killedAt: number | undefined;
+    const waiting: string[] = [];
+    const result = await stack.up({
+      // The consumer dies once the resource says it waits for it: the wait is seen, whatever the engine's start-up took.
+      onEvent: (event: EngineEvent) => {
+        const message = event.diagnosticEvent?.message ?? "";
+        if (!message.includes(`waiting for group ${group} to empty`)) return;
+        waiting.push(message);
+        if (killedAt === undefined) {
+          killedAt = Date.now();
+          void running.kill("SIGKILL");
+        }
+      },
+    });
+    const doneAt = Date.now();
     expect(result.summary.result).toBe("succeeded");
-    const offsetsOf = (name: string) => (result.outputs[name]!.value as PartitionOffsetState[]).map((o) => [o.partition, o.messageCurrentOffset]);
-    expect(offsetsOf("previousOffsets")).toEqual(PARTITIONS.map((p) => [p, "25"]));
-    expect(offsetsOf("appliedOffsets")).toEqual(PARTITIONS.map((p) => [p, String(FIRST_AT_OR_AFTER_T2[p])]));
-    expect(await show()).toMatchObject({ state: "EMPTY", members: [] });
-  }, 120_000);
+    expect(killedAt).toBeDefined();
+    expect(waiting[0]).toMatch(new RegExp(`waiting for group ${group} to empty: STABLE, 1 member still connected \\(${CLIENT_ID} on /127\\.0\\.0\\.1\\)`));
+    expect(doneAt - killedAt!).toBeGreaterThanOrEqual(SESSION_TIMEOUT_MS - HEARTBEAT_INTERVAL_MS);
+    timings.push(`consumer killed → pulumi up done in ${((doneAt - killedAt!) / 1000).toFixed(1)} s`);
 
-  test("the next consumer reads, on every partition, from the first record at or after T2, skipping none", async () => {
+    const outputs = result.outputs;
+    expect(offsetsOf(outputs["previousOffsets"]!.value as PartitionOffsetState[])).toEqual(byPartition([25, 25, 25]));
+    const resourcePlan = outputs["plan"]!.value as { partitions: PlanLine["partitions"] };
+    expect(planTargets({ type: "plan", group, partitions: resourcePlan.partitions })).toEqual(planned);
+    expect(offsetsOf(outputs["appliedOffsets"]!.value as PartitionOffsetState[])).toEqual(planned);
+    expect(await brokerOffsets()).toEqual(planned);
+    expect(await show()).toMatchObject({ state: "EMPTY", members: [] });
+  }, 240_000);
+
+  test("the next consumer resumes, on every partition, at the plan's target (the first record at or after T2), skipping none", async () => {
     const consumer = new ConsumerProcess("latest");
     consumers.push(consumer);
     await expectReadsFrom(consumer, T2, FIRST_AT_OR_AFTER_T2);
-    await consumer.kill("SIGTERM");
+    expect(consumer.firstOffsets()).toEqual(planned);
+    // A clean stop (LeaveGroup): the group is EMPTY for the rewinds below, with 25 committed everywhere.
+    expect(await consumer.kill("SIGTERM")).toBe(0);
+    await until("the group is EMPTY with 25 committed", async () => {
+      const s = await show();
+      return s.state === "EMPTY" && offsetsOf(s.offsets).every(([, o]) => o === "25");
+    }, () => "");
+  });
+});
+
+describe("every other kind of target through the CLI: the plan is what lands on the broker", () => {
+  /** `plan`, then `reset --yes` of the same flags: both plans, DMS's appliedOffsets and the broker's offsets agree. Returns the targets. */
+  async function planThenReset(flags: string[]): Promise<Offsets> {
+    const planned = await cli("plan", [...flags, "--json"]);
+    expect({ code: planned.code, stderr: planned.stderr }).toEqual({ code: 0, stderr: "" });
+    const targets = planTargets(lineOf(planned, "plan"));
+    const applied = await cli("reset", [...flags, "--yes", "--json"]);
+    expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(planTargets(lineOf(applied, "plan"))).toEqual(targets);
+    expect(offsetsOf(lineOf(applied, "result").appliedOffsets)).toEqual(targets);
+    expect(await brokerOffsets()).toEqual(targets);
+    return targets;
+  }
+
+  test("--to-earliest: the log start of each partition", async () => {
+    expect(await planThenReset(["--topic", topic, "--to-earliest"])).toEqual(byPartition([0, 0, 0]));
+  });
+
+  test("--to-latest: the log end of each partition", async () => {
+    expect(await planThenReset(["--topic", topic, "--to-latest"])).toEqual(byPartition([25, 25, 25]));
+  });
+
+  test("--shift-by -3: three records back from the committed offset, partition by partition", async () => {
+    expect(await planThenReset(["--topic", topic, "--shift-by", "-3"])).toEqual(byPartition([22, 22, 22]));
+  });
+
+  test("--from-file with the CSV `plan --export` wrote: the exported targets, exactly", async () => {
+    const file = join(workDir, "plan-T.csv");
+    const exported = await cli("plan", ["--topic", topic, "--timestamp", new Date(T).toISOString(), "--export", file, "--json"]);
+    expect(exported.code).toBe(0);
+    expect(lineOf(exported, "plan").exported).toBe(file);
+    expect(await readFile(file, "utf8")).toBe(PARTITIONS.map((p) => `${topic},${p},${FIRST_AT_OR_AFTER_T[p]}\n`).join(""));
+    expect(await planThenReset(["--from-file", file])).toEqual(planTargets(lineOf(exported, "plan")));
   });
 });
