@@ -69,7 +69,7 @@ describe("proxy from the environment", () => {
     for (const env of envs) {
       await clientWith(env, url).showGroup("i", "g1");
       // The process's shared pools too: the resource host's clients use those.
-      const shared = new DmsClient({ endpoint: new URL(url), projectId: "p", credentials, dispatcher: sharedDispatcher(env), deadlineMs: 2000 });
+      const shared = new DmsClient({ endpoint: new URL(url), projectId: "p", credentials, dispatcher: sharedDispatcher(env), deadlineMs: 20_000 });
       closers.push(() => shared.close());
       await shared.showGroup("i", "g1");
     }
@@ -88,7 +88,7 @@ describe("proxy from the environment", () => {
 
   test("a client that makes its own connection layer reads the proxy from its env option", async () => {
     const s = await start();
-    const own = new DmsClient({ endpoint: new URL(named(s)), projectId: "p", credentials, env: { HTTP_PROXY: proxy.url }, deadlineMs: 2000 });
+    const own = new DmsClient({ endpoint: new URL(named(s)), projectId: "p", credentials, env: { HTTP_PROXY: proxy.url }, deadlineMs: 20_000 });
     closers.push(() => own.close());
     await own.showGroup("i", "g1");
     expect(proxy.seen).toEqual([`CONNECT ${new URL(named(s)).host}`]);
@@ -168,7 +168,7 @@ describe("the process's shared connection pools", () => {
   test("clients reuse the pool of earlier clients that saw the same proxy settings, and only theirs", async () => {
     const s = await start();
     const shared = (env: Record<string, string>, url: string) => {
-      const c = new DmsClient({ endpoint: new URL(url), projectId: "p", credentials, dispatcher: sharedDispatcher(env), deadlineMs: 2000 });
+      const c = new DmsClient({ endpoint: new URL(url), projectId: "p", credentials, dispatcher: sharedDispatcher(env), deadlineMs: 20_000 });
       closers.push(() => c.close());
       return c;
     };
@@ -200,7 +200,7 @@ describe("the process's shared connection pools", () => {
     expect(sharedDispatcher(viaProxy, new URL(named(s)))).toBe(sharedDispatcher(viaProxy));
     expect(sharedDispatcher(viaProxy, new URL(named(s)))).not.toBe(sharedDispatcher({}));
     expect(() => sharedDispatcher({ HTTPS_PROXY: "garbage" }, endpoint)).toThrow(ConfigurationError);
-    const c = new DmsClient({ endpoint, projectId: "p", credentials, dispatcher: sharedDispatcher(viaProxy, endpoint), deadlineMs: 2000 });
+    const c = new DmsClient({ endpoint, projectId: "p", credentials, dispatcher: sharedDispatcher(viaProxy, endpoint), deadlineMs: 20_000 });
     closers.push(() => c.close());
     await c.showGroup("i", "g1");
     expect(proxy.seen).toEqual([]);
