@@ -1,5 +1,6 @@
 // The start banner's cases the bin tests do not start a process for: --kafka (topics and groups are the
-// broker's), a seed without groups, a specific non-loopback address, secrets never printed but the demo's.
+// broker's), a seed without groups, a specific non-loopback address, secrets never printed but the demo's,
+// groups that empty after a timer or after N reads.
 import { startJson, startText, type StartFacts } from "../../dms-local/banner";
 import { CREDENTIALS, INSTANCE_ID, PROJECT_ID, testSeed } from "./helpers";
 
@@ -36,4 +37,21 @@ test("the command to try: the first EMPTY group; through loopback for a wildcard
   const noGroups = facts({ seed: testSeed((s) => (s.instances[0]!.groups = {})) });
   expect(startText(noGroups)).toContain("    groups     (none)\n");
   expect(startText(noGroups)).toMatch(/--group GROUP\n$/);
+});
+
+test("a group that empties says when: after a timer, or after its state has been read N times (also in JSON)", () => {
+  const seed = testSeed((s) => {
+    const busy = s.instances[0]!.groups!["g-busy"]!;
+    s.instances[0]!.groups!["g-later"] = { ...busy, emptyAfterMs: 30_000 };
+    busy.emptyAfterReads = 2;
+  });
+  const text = startText(facts({ seed }));
+  expect(text).toContain("g-busy STABLE (EMPTY after its state is read 2 times), g-later STABLE (EMPTY 30 s after start)\n");
+  const json = JSON.parse(startJson(facts({ seed }))) as { instances: { groups: unknown[] }[] };
+  expect(json.instances[0]!.groups).toEqual(
+    expect.arrayContaining([
+      { name: "g-busy", state: "STABLE", emptyAfterReads: 2 },
+      { name: "g-later", state: "STABLE", emptyAfterMs: 30_000 },
+    ]),
+  );
 });

@@ -28,7 +28,8 @@ describe("RateLimiter", () => {
 });
 
 test("beyond rateLimitPerSecond, DMS requests get 429 APIG.0308 at once (logged, no Retry-After); the admin API is not limited", async () => {
-  const dms = await startDmsLocal({ seed: testSeed(), admin: true, rateLimitPerSecond: 5 });
+  // The clock held still: the 8 requests are one burst however long a loaded machine takes to send them.
+  const dms = await startDmsLocal({ seed: testSeed(), admin: true, rateLimitPerSecond: 5, rateLimitClock: () => 1_700_000_000_000 });
   try {
     // Unsigned requests to no API: whatever passes the gateway is answered 404 APIG.0101 behind it.
     const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${dms.url}/v2/nothing`)));
@@ -45,6 +46,24 @@ test("beyond rateLimitPerSecond, DMS requests get 429 APIG.0308 at once (logged,
     }
     const log = (await (await fetch(`${dms.url}/__admin/requests`)).json()) as { requests: { status: number }[] };
     expect(log.requests.map((r) => r.status).sort()).toEqual([404, 404, 404, 404, 404, 429, 429, 429]);
+    // Still the same second: refused too.
+    expect((await fetch(`${dms.url}/v2/nothing`)).status).toBe(429);
+  } finally {
+    await dms.close();
+  }
+});
+
+test("the limit counts by its clock: once a second has passed on it, requests are admitted again", async () => {
+  let now = 1_700_000_000_000;
+  const dms = await startDmsLocal({ seed: testSeed(), rateLimitPerSecond: 2, rateLimitClock: () => now });
+  try {
+    const status = async () => (await fetch(`${dms.url}/v2/nothing`)).status;
+    expect([await status(), await status(), await status()]).toEqual([404, 404, 429]);
+    now += 999;
+    expect(await status()).toBe(429);
+    // Both slots were taken at the same instant: both free one second after it.
+    now += 1;
+    expect([await status(), await status(), await status()]).toEqual([404, 404, 429]);
   } finally {
     await dms.close();
   }

@@ -399,29 +399,90 @@ describe("admin API", () => {
     expect((await reset(dms, "g-busy", { topic: "orders", partition: -1, message_offset: 0 })).status).toBe(204);
   });
 
-  test("stop-consumers with afterMs keeps the group STABLE until then; an unknown group is 404", async () => {
+  test("stop-consumers with afterMs is a timer: the group is STABLE before it fires (an hour away), EMPTY after it fires", async () => {
+    // Wall-clock timers are for people; a test only asserts what no delay can change: a timer an hour
+    // away has not fired, and a short one has fired once the test sees EMPTY.
     const dms = await serve();
-    await adminCall(dms.url, "POST", `/__admin/instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`, { afterMs: 300 });
+    const before = Date.now();
+    const later = await adminCall(dms.url, "POST", `/__admin/instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`, { afterMs: 3_600_000 });
+    expect(later.status).toBe(202);
+    expect(Date.parse((later.json as { empty_at: string }).empty_at)).toBeGreaterThanOrEqual(before + 3_600_000);
     expect(await groupState(dms, "g-busy")).toBe("STABLE");
+    await adminCall(dms.url, "POST", `/__admin/instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`, { afterMs: 50 });
     await eventually(async () => ((await groupState(dms, "g-busy")) === "EMPTY" ? true : undefined));
     const unknown = await adminCall(dms.url, "POST", `/__admin/instances/${INSTANCE_ID}/groups/ghost/stop-consumers`, {});
     expect(unknown.status).toBe(404);
   });
+
+  test("stop-consumers with afterReads is an event: the next N answers showing the state show the group busy, the one after shows it EMPTY", async () => {
+    const dms = await serve();
+    const armed = await adminCall(dms.url, "POST", `/__admin/instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`, { afterReads: 2 });
+    expect([armed.status, armed.json]).toEqual([202, { instance_id: INSTANCE_ID, group: "g-busy", empty_after_reads: 2 }]);
+
+    // Reads that do not show the state, and a refused reset, do not count.
+    expect((await signedCall(dms.url, { method: "GET", segments: paths.members("g-busy") })).status).toBe(200);
+    expect((await signedCall(dms.url, { method: "GET", segments: paths.messageOffsets("g-busy"), query: { topic: "orders" } })).status).toBe(200);
+    expect((await reset(dms, "g-busy", { topic: "orders", partition: -1, message_offset: 0 })).status).toBe(400);
+
+    // Read 1 (ShowGroup) and read 2 (ShowGroups): still busy, members listed.
+    expect(await groupState(dms, "g-busy")).toBe("STABLE");
+    const second = ShowGroupsResponse.parse((await signedCall(dms.url, { method: "GET", segments: paths.showGroups("g-busy") })).json);
+    expect([second.group.state, second.group.members.map((m) => m.member_id)]).toEqual(["STABLE", ["consumer-1-aaaa", "consumer-2-bbbb"]]);
+    // Right after the second, the consumers are gone: a reset is applied without any further read.
+    expect((await reset(dms, "g-busy", { topic: "orders", partition: -1, message_offset: 0 })).status).toBe(204);
+    const third = ShowGroupsResponse.parse((await signedCall(dms.url, { method: "GET", segments: paths.showGroups("g-busy") })).json);
+    expect([third.group.state, third.group.members]).toEqual(["EMPTY", []]);
+    // Counting stopped with it.
+    expect(await groupState(dms, "g-busy")).toBe("EMPTY");
+  });
+
+  test("stop-consumers: afterReads below 1, or both afterMs and afterReads, is a 400 that arms nothing", async () => {
+    const dms = await serve();
+    const path = `/__admin/instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`;
+    const zero = await adminCall(dms.url, "POST", path, { afterReads: 0 });
+    expect([zero.status, errorOf(zero).error_msg]).toEqual([400, expect.stringContaining("afterReads counts reads of the group's state: at least 1")]);
+    const both = await adminCall(dms.url, "POST", path, { afterMs: 0, afterReads: 1 });
+    expect([both.status, errorOf(both).error_msg]).toEqual([400, expect.stringContaining("not both")]);
+    for (let i = 0; i < 3; i++) expect(await groupState(dms, "g-busy")).toBe("STABLE");
+  });
 });
 
-test("emptyAfterMs: a group whose consumers stopped turns EMPTY (members gone) once its session times out", async () => {
-  const dms = await serve({
-    seed: testSeed((s) => {
-      const busy = s.instances[0]!.groups!["g-busy"]!;
-      busy.emptyAfterMs = 300;
-    }),
+describe("groups whose consumers stopped", () => {
+  test("emptyAfterMs is a timer started with the world: STABLE at first, then EMPTY (members gone) and a reset is allowed", async () => {
+    const world = new MemoryWorld(
+      testSeed((s) => {
+        s.instances[0]!.groups!["g-busy"]!.emptyAfterMs = 300;
+      }),
+    );
+    // Read before any timer can run (a timer fires only after the promises already settling): no race.
+    expect((await world.describeGroup(INSTANCE_ID, "g-busy"))?.state).toBe("STABLE");
+    const dms = await serve({ world });
+    try {
+      await eventually(async () => ((await groupState(dms, "g-busy")) === "EMPTY" ? true : undefined));
+      const shown = ShowGroupsResponse.parse((await signedCall(dms.url, { method: "GET", segments: paths.showGroups("g-busy") })).json);
+      expect(shown.group.members).toEqual([]);
+      expect((await reset(dms, "g-busy", { topic: "orders", partition: 0, message_offset: 1 })).status).toBe(204);
+    } finally {
+      await world.close();
+    }
   });
-  const early = await reset(dms, "g-busy", { topic: "orders", partition: 0, message_offset: 1 });
-  expect(early.status).toBe(400);
-  expect(errorOf(early).error_msg).toMatch(/g-busy is STABLE/);
 
-  await eventually(async () => ((await groupState(dms, "g-busy")) === "EMPTY" ? true : undefined));
-  const shown = ShowGroupsResponse.parse((await signedCall(dms.url, { method: "GET", segments: paths.showGroups("g-busy") })).json);
-  expect(shown.group.members).toEqual([]);
-  expect((await reset(dms, "g-busy", { topic: "orders", partition: 0, message_offset: 1 })).status).toBe(204);
+  test("emptyAfterReads: the seeded group is busy for its first N state reads (a reset meanwhile is refused), EMPTY from the next", async () => {
+    const dms = await serve({
+      seed: testSeed((s) => {
+        s.instances[0]!.groups!["g-busy"]!.emptyAfterReads = 1;
+      }),
+    });
+    const early = await reset(dms, "g-busy", { topic: "orders", partition: 0, message_offset: 1 });
+    expect(early.status).toBe(400);
+    expect(errorOf(early).error_msg).toMatch(/g-busy is STABLE/);
+    expect(await groupState(dms, "g-busy")).toBe("STABLE");
+    expect(await groupState(dms, "g-busy")).toBe("EMPTY");
+    expect((await reset(dms, "g-busy", { topic: "orders", partition: 0, message_offset: 1 })).status).toBe(204);
+  });
+
+  test("a seed group with both emptyAfterMs and emptyAfterReads, or emptyAfterReads 0, is refused", () => {
+    expect(() => testSeed((s) => Object.assign(s.instances[0]!.groups!["g-busy"]!, { emptyAfterMs: 10, emptyAfterReads: 1 }))).toThrow(/emptyAfterMs \(a timer\) or emptyAfterReads/);
+    expect(() => testSeed((s) => Object.assign(s.instances[0]!.groups!["g-busy"]!, { emptyAfterReads: 0 }))).toThrow(/at least 1/);
+  });
 });
