@@ -46,9 +46,11 @@ echo "== dms-offsets reset: rewind group g-idle on topic orders to offset 100 (t
 "${cli[@]}" reset --project-id "$project" --instance-id "$instance" --group g-idle --topic orders --offset 100 --endpoint "$url"
 
 # The package as users get it: packed and installed into the workspace, where Pulumi's dynamic-provider
-# host will load it by name.
+# host will load it by name, beside the @pulumi/pulumi it peers with (the one copy the program, the engine's
+# dynamic-provider host and the package share), at the version of the CLI built above.
+pulumi_version=$(node -p 'require("./package.json").devDependencies["@pulumi/pulumi"]')
 npm pack --silent --pack-destination "$ws" >/dev/null
 echo '{"name":"dms-offset-reset-demo","private":true}' >"$ws/package.json"
-(cd "$ws" && npm install ./pulumi-dms-offset-reset-*.tgz --prefer-offline --no-audit --no-fund --silent)
+(cd "$ws" && npm install ./pulumi-dms-offset-reset-*.tgz "@pulumi/pulumi@$pulumi_version" --prefer-offline --no-audit --no-fund --silent)
 
 node examples/demo/run.js "$ws" "$url"
