@@ -71,7 +71,7 @@ version=$(node -e '
   try { v = JSON.parse(fs.readFileSync(path.join(root, "node_modules/@pulumi/pulumi/package.json"))).version; }
   catch (e) {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json")));
-    v = ((pkg.dependencies || {})["@pulumi/pulumi"] || "").replace(/^[=v]+/, "");
+    v = ((pkg.devDependencies || {})["@pulumi/pulumi"] || "").replace(/^[=v]+/, "");
   }
   if (!/^\d+\.\d+\.\d+$/.test(v || "")) { console.error("no exact @pulumi/pulumi version (got " + JSON.stringify(v) + ")"); process.exit(1); }
   console.log(v);
