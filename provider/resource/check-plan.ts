@@ -4,10 +4,17 @@
 // nothing will rewind, no request is sent and the plan recorded last time is carried over, so that the
 // inputs, and with them the diff, do not change.
 import { checkInputs, type CheckOutcome } from "./check";
-import { diffInputs } from "./diff";
+import { diffInputs, stableJson } from "./diff";
 import { INPUTS, REPLACE_KEYS } from "./inputs";
 import { previewPlan, type ProviderContext } from "./lifecycle";
-import { containsUnknown, type CheckedInputs } from "./properties";
+import { containsUnknown, type CheckedInputs, type PlanState } from "./properties";
+
+/**
+ * Plans this process already read, by the inputs they were read for. The engine checks a replacement's
+ * inputs more than once in one preview; the plan is read (and logged) once. The dynamic-provider host lives
+ * for one operation, so a plan never outlives it.
+ */
+const planned = new Map<string, Promise<PlanState>>();
 
 /** Whether applying `news` over `olds` (a resource's old inputs; empty for a new one) runs a rewind. */
 export function rewinds(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
@@ -31,7 +38,13 @@ export async function checkWithPlan(olds: Record<string, unknown>, news: Record<
     inputs.plan = { unknown: `plan unknown until ${pending.join(", ")} ${pending.length === 1 ? "is" : "are"} known` };
     return outcome;
   }
-  const plan = await previewPlan(inputs as CheckedInputs, ctx);
+  const key = stableJson(inputs);
+  let reading = planned.get(key);
+  if (reading === undefined) {
+    reading = previewPlan(inputs as CheckedInputs, ctx);
+    planned.set(key, reading);
+  }
+  const plan = await reading;
   inputs.plan = plan;
   if (inputs.forbidForward === true && "partitions" in plan) {
     const forward = plan.partitions.filter((p) => p.forward).map((p) => `${p.topic}/${p.partition} ${p.current} → ${p.target}`);
