@@ -2,7 +2,8 @@
 // the target after DMS's clamping, the log's bounds, and whether the move skips records (forward), was
 // clamped, or changes nothing; and the reset calls that carry it out. The plan is what every front door
 // shows before anything is sent, and what the rewind checks DMS's answers against.
-import type { DmsClient, PartitionOffset } from "../dms/client";
+import type { DmsClient, PartitionOffset, TopicOffsets } from "../dms/client";
+import { DmsError } from "../dms/errors";
 import { INT64_MAX, type Position, type Rewind, type Scope, type Target } from "./target";
 
 export interface PlannedPartition {
@@ -153,7 +154,7 @@ async function readScope(client: DmsClient, instanceId: string, group: string, s
   const before: PartitionOffset[] = [];
   const logs: Log[] = [];
   for (const t of scope.topics) {
-    const detail = await client.showTopic(instanceId, t.topic);
+    const detail = await topicDetail(client, instanceId, t.topic);
     const known = new Set(detail.partitions.map((p) => p.partition));
     const missing = (t.partitions ?? []).filter((p) => !known.has(p));
     if (missing.length > 0) {
@@ -168,6 +169,21 @@ async function readScope(client: DmsClient, instanceId: string, group: string, s
   return { before, logs };
 }
 
+/** DMS's code for an unknown instance; any other 404 to a topic read is about the topic. */
+const INSTANCE_NOT_FOUND = "DMS.00404022";
+
+/** The topic's partitions; a topic DMS does not know is a plan that cannot be made, not a refusal of a write. */
+async function topicDetail(client: DmsClient, instanceId: string, topic: string): Promise<TopicOffsets> {
+  try {
+    return await client.showTopic(instanceId, topic);
+  } catch (e) {
+    if (e instanceof DmsError && e.status === 404 && e.errorCode !== INSTANCE_NOT_FOUND) {
+      throw new PlanError(`topic ${topic} does not exist on instance ${instanceId} (DMS answered ${e.status} ${e.errorCode} ${JSON.stringify(e.errorMsg)}): check the topic name`);
+    }
+    throw e;
+  }
+}
+
 async function readOffsets(client: DmsClient, instanceId: string, group: string, scope: Scope): Promise<PartitionOffset[]> {
   if (scope.kind === "all-topics") return client.listGroupMessageOffsets(instanceId, group);
   const rows: PartitionOffset[] = [];
@@ -175,7 +191,8 @@ async function readOffsets(client: DmsClient, instanceId: string, group: string,
   return rows;
 }
 
-function inScope(scope: Scope, topic: string, partition: number): boolean {
+/** Whether the scope covers the partition. */
+export function inScope(scope: Scope, topic: string, partition: number): boolean {
   if (scope.kind === "all-topics") return scope.partition === -1 || scope.partition === partition;
   const t = scope.topics.find((s) => s.topic === topic);
   return t !== undefined && (t.partitions === undefined || t.partitions.includes(partition));
@@ -185,19 +202,23 @@ function inScope(scope: Scope, topic: string, partition: number): boolean {
  * The calls that carry the plan out. A position DMS resolves itself (an offset, a time, either end of the
  * log) goes as one call per topic, or one for every topic, as the user scoped it; a position per partition
  * (a shift, explicit offsets, another group's) goes as one call per partition that moves, with the
- * absolute offset the plan computed: a call sent twice then lands where it landed once.
+ * absolute offset the plan computed: a call sent twice then lands where it landed once. A call that would
+ * move none of its partitions is not sent: had its answer been lost, no read could tell whether DMS acted.
  */
 function callsFor(scope: Scope, target: Target, partitions: PlannedPartition[]): ResetCall[] {
   const position = sharedPosition(target);
   if (position === undefined) {
     return partitions.filter((p) => !p.unchanged).map((p) => ({ topic: p.topic, partition: p.partition, position: { messageOffset: p.target }, moves: [p] }));
   }
-  if (scope.kind === "all-topics") return [{ partition: scope.partition, position, moves: partitions }];
-  return scope.topics.flatMap((t): ResetCall[] => {
-    const moves = partitions.filter((p) => p.topic === t.topic);
-    if (t.partitions === undefined) return [{ topic: t.topic, partition: -1, position, moves }];
-    return moves.map((p) => ({ topic: t.topic, partition: p.partition, position, moves: [p] }));
-  });
+  const moves = (call: ResetCall) => call.moves.some((p) => !p.unchanged);
+  if (scope.kind === "all-topics") return [{ partition: scope.partition, position, moves: partitions }].filter(moves);
+  return scope.topics
+    .flatMap((t): ResetCall[] => {
+      const of = partitions.filter((p) => p.topic === t.topic);
+      if (t.partitions === undefined) return [{ topic: t.topic, partition: -1, position, moves: of }];
+      return of.map((p) => ({ topic: t.topic, partition: p.partition, position, moves: [p] }));
+    })
+    .filter(moves);
 }
 
 /** The one position every partition is reset to, for targets DMS resolves per partition itself. */

@@ -4,7 +4,7 @@
 // never sent again blind: the group's offsets (or, for all topics, DMS's task list) decide whether DMS
 // applied it, and only a call DMS provably did not apply is sent again.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DmsClient, PartitionOffset } from "../dms/client";
+import { OPERATION_IN_PROGRESS, type DmsClient, type PartitionOffset, type ResetOutcome } from "../dms/client";
 import { DmsError, DmsUnreachableError } from "../dms/errors";
 import { parseJson } from "../dms/json";
 import { RESET_TASK_NAME, type Task } from "../dms/wire";
@@ -17,7 +17,7 @@ import {
   TaskFailedError,
   type SentResetRecord,
 } from "./errors";
-import { describeScope, describeTarget, formatOffsets, PlanError, planRewind, type Plan, type ResetCall } from "./plan";
+import { describeScope, describeTarget, formatOffsets, inScope, PlanError, planRewind, type Plan, type ResetCall } from "./plan";
 import type { Rewind } from "./target";
 
 export interface RewindOptions {
@@ -221,19 +221,37 @@ async function sendOnce(
   const described = describeCall(plan, call);
   // An all-topics reset runs as a task; only a task absent from this list can be the one this call starts.
   const tasksBefore = call.topic === undefined ? new Set((await client.listTasks(plan.instanceId)).map((t) => t.id)) : undefined;
+  /** The last attempt whose answer was lost: from then on, DMS may still be applying it. */
+  let lost: Extract<ResetOutcome, { outcome: "unknown" }> | undefined;
   for (;;) {
-    const answer = await client.resetMessageOffset({
-      instanceId: plan.instanceId,
-      group: plan.group,
-      ...(call.topic !== undefined && { topic: call.topic }),
-      partition: call.partition,
-      position: call.position,
-      legacyApi: ctx.legacyApi,
-    });
+    let answer: ResetOutcome;
+    try {
+      answer = await client.resetMessageOffset({
+        instanceId: plan.instanceId,
+        group: plan.group,
+        ...(call.topic !== undefined && { topic: call.topic }),
+        partition: call.partition,
+        position: call.position,
+        legacyApi: ctx.legacyApi,
+      });
+    } catch (e) {
+      // A resend refused as "another operation is in progress" was refused because of something DMS is still
+      // doing to the group, which may be the attempt whose answer was lost: the read-back that found it not
+      // applied is contradicted, and only a new one can say it was applied.
+      if (lost === undefined || !(e instanceof DmsError && e.errorCode === OPERATION_IN_PROGRESS)) throw e;
+      const verdict = await decide(client, plan, call, tasksBefore);
+      if (verdict.applied) {
+        ctx.log(`DMS applied ${described}: confirmed by reading back (${verdict.evidence})`);
+        return { call, requestId: lost.requestId ?? "", confirmedBy: "read-back", ...(verdict.taskId !== undefined && { taskId: verdict.taskId }), ...(tasksBefore && { tasksBefore }) };
+      }
+      const why = `${lost.reason}; sent again, DMS refused it with ${e.errorCode}: another operation on the group is in progress, which may be the attempt whose answer was lost, still being applied (${verdict.evidence})`;
+      throw new ResetOutcomeUnknownError(described, why, ctx.record(verdict.offsetsNow));
+    }
     if (answer.outcome === "applied") {
       ctx.log(`DMS applied ${described}: request id ${answer.requestId || "(none)"}`);
       return { call, requestId: answer.requestId, confirmedBy: "answer", ...(tasksBefore && { tasksBefore }) };
     }
+    lost = answer;
     ctx.log(`the answer to ${described} was lost (${answer.reason}); reading the group back to decide whether DMS applied it`);
     const verdict = await decide(client, plan, call, tasksBefore);
     if (verdict.applied) {
@@ -261,23 +279,28 @@ interface Verdict {
 async function decide(client: DmsClient, plan: Plan, call: ResetCall, tasksBefore: ReadonlySet<string> | undefined): Promise<Verdict> {
   try {
     if (tasksBefore) {
-      const mine = (await client.listTasks(plan.instanceId)).find((t) => isResetTaskOf(t, plan.group) && !tasksBefore.has(t.id));
-      return mine
-        ? { applied: true, notApplied: false, evidence: `DMS started its task ${mine.id}`, taskId: mine.id }
-        : { applied: false, notApplied: true, evidence: `no new ${RESET_TASK_NAME} task for the group` };
+      const fresh = (await client.listTasks(plan.instanceId)).filter((t) => isResetTaskOf(t, plan.group) && !tasksBefore.has(t.id));
+      // Only a task that names the group proves DMS applied this reset; one without params may be any group's.
+      const mine = fresh.find((t) => t.params?.trim());
+      if (mine) return { applied: true, notApplied: false, evidence: `DMS started its task ${mine.id}`, taskId: mine.id };
+      const anonymous = fresh[0];
+      if (anonymous) return { applied: false, notApplied: false, evidence: `DMS started task ${anonymous.id}, whose params do not say which group it resets` };
+      return { applied: false, notApplied: true, evidence: `no new ${RESET_TASK_NAME} task for the group` };
     }
     const now = await client.listGroupMessageOffsets(plan.instanceId, plan.group, call.topic);
-    const at = new Map(now.map((o) => [`${o.topic}/${o.partition}`, o.messageCurrentOffset]));
+    const rows = new Map(now.map((o) => [`${o.topic}/${o.partition}`, o]));
     // DMS resolves a time itself: any move away from the offset before is the reset's.
-    const exact = !("timestamp" in call.position);
+    const requested = "messageOffset" in call.position ? call.position.messageOffset : undefined;
     let moved = 0;
     let stayed = 0;
     const foreign: string[] = [];
     for (const p of call.moves) {
-      const offset = at.get(`${p.topic}/${p.partition}`);
       if (p.unchanged) continue;
-      if (offset !== undefined && offset === p.current) stayed++;
-      else if (offset !== undefined && (exact ? offset === p.target : true)) moved++;
+      const row = rows.get(`${p.topic}/${p.partition}`);
+      const offset = row?.messageCurrentOffset;
+      // Both undefined: a partition that had no committed offset still has none.
+      if (offset === p.current) stayed++;
+      else if (row !== undefined && (requested === undefined || landedAt(row, p.target, requested))) moved++;
       else foreign.push(`${p.topic}/${p.partition} is at ${offset ?? "no offset"} (was ${p.current ?? "none"}, planned ${p.target})`);
     }
     const offsetsNow = now;
@@ -290,12 +313,25 @@ async function decide(client: DmsClient, plan: Plan, call: ResetCall, tasksBefor
   }
 }
 
-/** The offsets of the plan's partitions now. */
+/**
+ * Whether a partition's offset is where DMS puts `requested`: clamped to the log as it was when DMS applied
+ * the reset, which is between the log the plan read (its target) and the log now, as logs only grow at
+ * either end (producers write, retention deletes).
+ */
+function landedAt(row: PartitionOffset, planned: bigint, requested: bigint): boolean {
+  const start = row.messageLogStartOffset;
+  const end = row.messageLogEndOffset;
+  const now = requested < start ? start : requested > end ? end : requested;
+  const [low, high] = planned <= now ? [planned, now] : [now, planned];
+  return row.messageCurrentOffset >= low && row.messageCurrentOffset <= high;
+}
+
+/** The group's offsets now on the partitions of the plan's scope: those the offsets before (the undo record) cover. */
 async function readPlanOffsets(client: DmsClient, plan: Plan): Promise<PartitionOffset[]> {
-  if (plan.scope.kind === "all-topics") return client.listGroupMessageOffsets(plan.instanceId, plan.group);
   const rows: PartitionOffset[] = [];
-  for (const t of plan.scope.topics) rows.push(...(await client.listGroupMessageOffsets(plan.instanceId, plan.group, t.topic)));
-  return rows;
+  if (plan.scope.kind === "all-topics") rows.push(...(await client.listGroupMessageOffsets(plan.instanceId, plan.group)));
+  else for (const t of plan.scope.topics) rows.push(...(await client.listGroupMessageOffsets(plan.instanceId, plan.group, t.topic)));
+  return rows.filter((o) => inScope(plan.scope, o.topic, o.partition));
 }
 
 /** Says where DMS put a partition elsewhere than the plan said. */

@@ -5,12 +5,13 @@ import { main } from "../../provider/cli/main";
 import { DmsClient } from "../../provider/dms/client";
 import { DmsError } from "../../provider/dms/errors";
 import { GroupNotInactiveError, ResetNotConfirmedError, TaskFailedError } from "../../provider/rewind/errors";
-import { rewind } from "../../provider/rewind/rewind";
+import { applyPlan, prepareRewind, rewind } from "../../provider/rewind/rewind";
+import { rewindSchema, type Rewind, type RewindInput } from "../../provider/rewind/target";
 import { RESET_TASK_NAME } from "../../provider/dms/wire";
 import { MemoryWorld } from "../../dms-local/memory-world";
 import type { LoggedRequest } from "../../dms-local/request-log";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
-import { BEYOND_DOUBLE, CREDENTIALS, INSTANCE_ID, PROJECT_ID, UNICODE_GROUP, testSeed } from "../dms-local/helpers";
+import { BASE_MS, BEYOND_DOUBLE, CREDENTIALS, INSTANCE_ID, PROJECT_ID, UNICODE_GROUP, testSeed } from "../dms-local/helpers";
 
 let dms: DmsLocal;
 let client: DmsClient;
@@ -38,14 +39,23 @@ async function logged(): Promise<LoggedRequest[]> {
 const resetsIn = (log: LoggedRequest[]) => log.filter((r) => r.path.endsWith("/reset-message-offset"));
 
 describe("client against dms-local", () => {
-  test("injected 503s and a dropped connection are retried; dms-local verifies every signature", async () => {
+  test("a read is sent again after injected 503s and a dropped connection; dms-local verifies every signature", async () => {
     await start();
-    await admin("POST", "faults", { count: 2, status: 503, match: { method: "PUT" } });
-    await admin("POST", "faults", { count: 1, drop: true, match: { method: "PUT" } });
-    await client.resetMessageOffset({ instanceId: INSTANCE_ID, group: "g-idle", topic: "orders", partition: 0, position: { messageOffset: 5n } });
-    const log = resetsIn(await logged());
-    expect(log.map((r) => r.status)).toEqual([503, 503, null, 204]);
-    expect(log.at(-1)?.credential).toBe(0);
+    await admin("POST", "faults", { count: 2, status: 503, match: { method: "GET", pathIncludes: "/message-offset" } });
+    await admin("POST", "faults", { count: 1, drop: true, match: { method: "GET", pathIncludes: "/message-offset" } });
+    const offsets = await client.listGroupMessageOffsets(INSTANCE_ID, "g-idle", "orders");
+    expect(offsets).toHaveLength(3);
+    const log = (await logged()).filter((r) => r.path.endsWith("/message-offset"));
+    expect(log.map((r) => r.status)).toEqual([503, 503, null, 200]);
+    expect(log.every((r) => r.credential === 0)).toBe(true);
+  });
+
+  test("a reset answered 503 is not sent again: its outcome is unknown", async () => {
+    await start();
+    await admin("POST", "faults", { count: 1, status: 503, match: { method: "PUT" } });
+    const outcome = await client.resetMessageOffset({ instanceId: INSTANCE_ID, group: "g-idle", topic: "orders", partition: 0, position: { messageOffset: 5n } });
+    expect(outcome).toMatchObject({ outcome: "unknown", status: 503 });
+    expect(resetsIn(await logged()).map((r) => r.status)).toEqual([503]);
   });
 
   test("429 with Retry-After is waited out", async () => {
@@ -58,7 +68,8 @@ describe("client against dms-local", () => {
   });
 
   test("DMS.00400026 from a still-running task is retried until the task is done", async () => {
-    await start({ taskDelayMs: 400 });
+    // The task runs a second after the first reset: the second one comes while it is still pending.
+    await start({ taskDelayMs: 1000 });
     const all = { instanceId: INSTANCE_ID, group: "billing", partition: -1, position: { messageOffset: 0n } };
     await client.resetMessageOffset(all);
     await client.resetMessageOffset({ ...all, position: { messageOffset: 1n } });
@@ -93,30 +104,46 @@ describe("client against dms-local", () => {
 });
 
 describe("rewind against dms-local", () => {
-  test("a group with consumers is refused before any reset, naming them", async () => {
+  const rewindOf = (input: Omit<RewindInput, "projectId" | "instanceId">): Rewind => rewindSchema().parse({ projectId: PROJECT_ID, instanceId: INSTANCE_ID, ...input });
+  const busyOrdersTo0 = rewindOf({ group: "g-busy", topic: "orders", messageOffset: 0 });
+  const billingEveryTopicTo0 = rewindOf({ group: "billing", messageOffset: 0 });
+
+  test("a group with consumers is refused before any write, naming them", async () => {
     await start();
-    const err = (await rewind(client, { instanceId: INSTANCE_ID, group: "g-busy", topic: "orders", partition: -1, position: { messageOffset: 0n } }).catch((e: unknown) => e)) as GroupNotInactiveError;
+    const err = (await rewind(client, busyOrdersTo0).catch((e: unknown) => e)) as GroupNotInactiveError;
     expect(err).toBeInstanceOf(GroupNotInactiveError);
     expect(err.message).toMatch(/"g-busy" is STABLE.*consumer-1-aaaa \(client consumer-1 on \/10\.0\.0\.11\), consumer-2-bbbb \(client consumer-2 on \/10\.0\.0\.12\)/);
     expect(resetsIn(await logged())).toHaveLength(0);
   });
 
-  test("waits for consumers that stop, then resets", async () => {
+  test("waits for consumers that stop, with progress lines, then resets", async () => {
     await start();
     await admin("POST", `instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`, { afterMs: 300 });
-    const result = await rewind(client, { instanceId: INSTANCE_ID, group: "g-busy", topic: "orders", partition: -1, position: { messageOffset: 0n } }, { waitForInactiveMs: 10_000, pollIntervalMs: 50 });
+    const lines: string[] = [];
+    const result = await rewind(client, busyOrdersTo0, { waitForInactiveMs: 10_000, pollIntervalMs: 50, progressIntervalMs: 0, log: (l) => lines.push(l) });
     // Offset 0 is clamped to each partition's log start (orders/1 starts at 100).
     expect(result.appliedOffsets.map((o) => o.messageCurrentOffset)).toEqual([0n, 100n, 0n]);
     expect(result.previousOffsets.map((o) => o.messageCurrentOffset)).toEqual([10n, 110n, 20n]);
+    expect(lines[0]).toMatch(/^waiting for group g-busy to empty: STABLE, 2 members still connected \(consumer-1 on \/10\.0\.0\.11, consumer-2 on \/10\.0\.0\.12\); \d+s left$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^group g-busy is EMPTY after \d+s$/));
+    expect(resetsIn(await logged())).toHaveLength(1);
   });
 
-  test("a wait that runs out sends no reset", async () => {
+  test("a wait that runs out sends no write", async () => {
     await start();
     await admin("POST", `instances/${INSTANCE_ID}/groups/g-busy/stop-consumers`, { afterMs: 60_000 });
-    await expect(
-      rewind(client, { instanceId: INSTANCE_ID, group: "g-busy", topic: "orders", partition: -1, position: { messageOffset: 0n } }, { waitForInactiveMs: 300, pollIntervalMs: 50 }),
-    ).rejects.toThrow(/g-busy.*after waiting 0s; still connected: consumer-1-aaaa/);
+    await expect(rewind(client, busyOrdersTo0, { waitForInactiveMs: 300, pollIntervalMs: 50 })).rejects.toThrow(/g-busy.*after waiting \d+s; still connected: consumer-1-aaaa/);
     expect(resetsIn(await logged())).toHaveLength(0);
+  });
+
+  test("planning sends only reads; the reset applies once, where the plan said", async () => {
+    await start();
+    const plan = await prepareRewind(client, rewindOf({ group: "g-idle", topic: "orders", timestamp: BASE_MS + 300_000 }));
+    expect((await logged()).filter((r) => r.method !== "GET")).toEqual([]);
+    expect(plan.partitions.map((p) => p.target)).toEqual([300n, 300n, 300n]);
+    const result = await applyPlan(client, plan);
+    expect(result.appliedOffsets.map((o) => o.messageCurrentOffset)).toEqual([300n, 300n, 300n]);
+    expect(dms.applications(INSTANCE_ID, "g-idle").count).toBe(1);
   });
 
   test("an all-topics reset waits for its own task, not an older one of the same name", async () => {
@@ -126,26 +153,29 @@ describe("rewind against dms-local", () => {
     await old("old-success", "SUCCESS");
     await old("old-failed", "FAILED");
     await start({ world, taskDelayMs: 300 });
-    const result = await rewind(client, { instanceId: INSTANCE_ID, group: "billing", partition: -1, position: { messageOffset: 0n } }, { pollIntervalMs: 50 });
+    const result = await rewind(client, billingEveryTopicTo0, { pollIntervalMs: 50 });
     expect(result.taskId).toMatch(/^[0-9a-f]{32}$/);
     expect(result.appliedOffsets.map((o) => `${o.topic}/${o.partition}=${o.messageCurrentOffset}`)).toEqual(["orders/0=0", "payments/0=0", "payments/1=50"]);
     const tasks = await client.listTasks(INSTANCE_ID);
     expect(tasks.find((t) => t.id === result.taskId)?.status).toBe("SUCCESS");
+    expect(dms.applications(INSTANCE_ID, "billing").count).toBe(1);
     await world.close();
   });
 
-  test("a failed task is reported with its id", async () => {
+  test("a failed task is reported with its id and the undo record", async () => {
     const world = new MemoryWorld(testSeed());
     await world.saveTask(INSTANCE_ID, { id: "old-success", name: RESET_TASK_NAME, userName: "x", userId: "y", params: '{"group":"billing"}', status: "SUCCESS", createdAt: new Date(0), updatedAt: new Date(0) });
     // The broker refusing the commit when the task runs: the task ends FAILED.
     world.commitOffsets = () => Promise.reject(new Error("broker refused the commit"));
     await start({ world, taskDelayMs: 100 });
-    const err = (await rewind(client, { instanceId: INSTANCE_ID, group: "billing", partition: -1, position: { messageOffset: 0n } }, { pollIntervalMs: 50 }).catch((e: unknown) => e)) as ResetNotConfirmedError;
+    const err = (await rewind(client, billingEveryTopicTo0, { pollIntervalMs: 50 }).catch((e: unknown) => e)) as ResetNotConfirmedError;
     expect(err).toBeInstanceOf(ResetNotConfirmedError);
     const task = err.cause as TaskFailedError;
     expect(task).toBeInstanceOf(TaskFailedError);
     expect(task.taskId).not.toBe("old-success");
     expect(err.message).toContain(`was ACCEPTED by DMS (request id ${err.requestId}), but confirming it failed: DMS task ${task.taskId} (kafkaResetConsumerOffset) ended with status FAILED`);
+    expect(err.message).toMatch(/\. Offsets before the reset \(to undo, rewind to these\): orders\/0=990, payments\/0=780, payments\/1=690$/);
+    expect(dms.applications(INSTANCE_ID, "billing").count).toBe(0);
     await world.close();
   });
 });

@@ -123,6 +123,41 @@ describe("actions", () => {
   });
 });
 
+describe("actions on the request itself", () => {
+  test("hold-then-forward: the upstream sees nothing until the test releases the request, then answers the client", async () => {
+    proxy.add({ count: 1, action: { kind: "hold-then-forward" } });
+    const pending = send("PUT", "/v2/reset", '{"partition":1}');
+    const held = await proxy.nextHeld();
+    expect(upstream.received).toHaveLength(0);
+    expect(held.request).toMatchObject({ fault: "hold-then-forward", forwarded: false, answered: undefined });
+    held.release();
+    await expect(pending).resolves.toMatchObject({ status: 204 });
+    expect(upstream.received.map((r) => r.body.toString())).toEqual(['{"partition":1}']);
+    expect(held.request).toMatchObject({ forwarded: true, upstreamStatus: 204, answered: 204 });
+  });
+
+  test("hold-then-forward: released after the client left, the upstream still acts on it (late)", async () => {
+    proxy.add({ count: 1, action: { kind: "hold-then-forward" } });
+    const controller = new AbortController();
+    const pending = request(`${proxy.url}/v2/reset`, { method: "PUT", body: "{}", dispatcher: agent, signal: controller.signal }).catch((e: unknown) => e);
+    const held = await proxy.nextHeld();
+    controller.abort();
+    expect(await pending).toMatchObject({ name: "AbortError" });
+    await proxy.until((r) => r[0]?.answered === "gone");
+    held.release();
+    await proxy.until((r) => r[0]?.forwarded === true);
+    expect(upstream.received).toHaveLength(1);
+    expect(held.request).toMatchObject({ upstreamStatus: 204, answered: "gone" });
+  });
+
+  test("answer-instead: the client gets the refusal, the upstream nothing", async () => {
+    proxy.add({ count: 1, action: { kind: "answer-instead", status: 400, body: '{"error_code":"DMS.00400062","error_msg":"no"}' } });
+    await expect(send("PUT", "/v2/reset", "{}")).resolves.toMatchObject({ status: 400, body: '{"error_code":"DMS.00400062","error_msg":"no"}' });
+    expect(upstream.received).toHaveLength(0);
+    expect(proxy.requests[0]).toMatchObject({ fault: "answer-instead", forwarded: false, answered: 400 });
+  });
+});
+
 describe("rules", () => {
   test("match by method and path (as sent or decoded), oldest rule first, for `count` requests", async () => {
     proxy.add({ count: 2, match: { method: "put", pathIncludes: "/groups/grp ä/" }, action: { kind: "forward-then-replace", status: 503 } });
@@ -136,6 +171,19 @@ describe("rules", () => {
     // GET passes; the first rule takes the two PUTs to the group; the second rule the first other PUT it sees.
     expect(statuses).toEqual([200, 503, 502, 503, 204, 204]);
     expect(upstream.received).toHaveLength(6);
+  });
+
+  test("skip: the first matching requests pass untouched, then the rule applies for `count`", async () => {
+    proxy.add({ count: 1, skip: 2, match: { method: "PUT" }, action: { kind: "forward-then-replace", status: 502 } });
+    const statuses: (number | string)[] = [];
+    for (const method of ["PUT", "GET", "PUT", "PUT", "PUT"] as const) {
+      const res = await send(method, "/v2/reset", method === "PUT" ? "{}" : undefined);
+      statuses.push("failed" in res ? res.failed : res.status);
+    }
+    expect(statuses).toEqual([204, 200, 204, 502, 204]);
+    expect(proxy.requests.map((r) => r.fault)).toEqual([undefined, undefined, undefined, "forward-then-replace", undefined]);
+    expect(proxy.pending()).toEqual([]);
+    expect(() => proxy.add({ count: 1, skip: -1, action: { kind: "forward-then-drop" } })).toThrow(/skip must be 0 or more/);
   });
 
   test("a rule without a count of at least 1 is refused", () => {

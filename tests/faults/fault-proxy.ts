@@ -1,9 +1,11 @@
 // A reverse proxy on 127.0.0.1 in front of an upstream (dms-local, or any HTTP server) that loses answers
 // the way networks and gateways do: the next matching requests are forwarded and the upstream acts on them,
 // and then the client gets no answer (dropped), a late one (held until the test releases it), or a gateway's
-// error instead of the upstream's. It can also drop a request before forwarding it, and stop listening so
-// that connections are refused. Every request is recorded with what became of it, and tests wait on those
-// records (until) or on held answers (nextHeld), never on timers.
+// error instead of the upstream's. It can also drop a request before forwarding it, hold a request before
+// forwarding it (the upstream sees it late, after the client gave up), answer in the upstream's place
+// without forwarding (a refusal), and stop listening so that connections are refused. Every request is
+// recorded with what became of it, and tests wait on those records (until) or on held requests and answers
+// (nextHeld), never on timers.
 // Requests are forwarded byte for byte with their Host header, so signatures made for the proxy's address
 // still verify upstream.
 import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from "node:http";
@@ -17,11 +19,17 @@ export type FaultAction =
   /** Forward, then answer with this instead of the upstream's answer (a gateway's 502 or 504, say). */
   | { kind: "forward-then-replace"; status: number; body?: string; headers?: Record<string, string> }
   /** Destroy the client's connection without forwarding anything. */
-  | { kind: "drop-before-forward" };
+  | { kind: "drop-before-forward" }
+  /** Hold the request until the test releases it (nextHeld), then forward it and pass the answer on: the upstream sees it late. */
+  | { kind: "hold-then-forward" }
+  /** Answer with this without forwarding anything: a refusal the upstream never saw. */
+  | { kind: "answer-instead"; status: number; body?: string; headers?: Record<string, string> };
 
 export interface FaultRule {
   /** How many matching requests it applies to, the oldest armed rule first. */
   count: number;
+  /** Let this many matching requests pass untouched first (default 0). */
+  skip?: number;
   match?: { method?: string; pathIncludes?: string };
   action: FaultAction;
 }
@@ -42,10 +50,10 @@ export interface ProxiedRequest {
   answered: number | "dropped" | "gone" | undefined;
 }
 
-/** An answer held by forward-then-delay. */
+/** An answer held by forward-then-delay, or a request held by hold-then-forward. */
 export interface HeldAnswer {
   request: ProxiedRequest;
-  /** Sends the upstream's answer now (no-op once sent). */
+  /** Sends the upstream's answer now, or forwards the held request now (no-op once done). */
   release(): void;
 }
 
@@ -56,7 +64,7 @@ export interface FaultProxy {
   add(rule: FaultRule): void;
   /** Rules still armed, with how many requests each will still hit. */
   pending(): (FaultRule & { left: number })[];
-  /** The next answer held by forward-then-delay (one held before the call first), in the order they were held. */
+  /** The next answer (or request) held by forward-then-delay or hold-then-forward (one held before the call first), in the order they were held. */
   nextHeld(): Promise<HeldAnswer>;
   /** Resolves once `predicate(requests)` holds; checked now and after every change to a record. */
   until(predicate: (requests: readonly ProxiedRequest[]) => boolean): Promise<void>;
@@ -86,12 +94,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const upstreamAgent = new HttpAgent({ keepAlive: true });
   const requests: ProxiedRequest[] = [];
-  let rules: (FaultRule & { left: number })[] = [];
+  let rules: (FaultRule & { left: number; skipLeft: number })[] = [];
   const sockets = new Set<Socket>();
   const waiters: { predicate: (r: readonly ProxiedRequest[]) => boolean; resolve: () => void }[] = [];
   const held: HeldAnswer[] = [];
   const heldWaiters: ((h: HeldAnswer) => void)[] = [];
   const releases = new Set<() => void>();
+  let closing = false;
 
   const changed = () => {
     for (const w of [...waiters]) {
@@ -116,6 +125,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         (r.match?.pathIncludes === undefined || rawPath.includes(r.match.pathIncludes) || decodedPath.includes(r.match.pathIncludes)),
     );
     if (!rule) return undefined;
+    if (rule.skipLeft > 0) {
+      rule.skipLeft -= 1;
+      return undefined;
+    }
     rule.left -= 1;
     if (rule.left <= 0) rules = rules.filter((r) => r !== rule);
     return rule.action;
@@ -190,6 +203,15 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         };
         changed();
         if (action?.kind === "drop-before-forward") return drop();
+        if (action?.kind === "answer-instead") {
+          return answer({ status: action.status, headers: { "content-type": "application/json", ...action.headers }, body: Buffer.from(action.body ?? "") });
+        }
+        // Forwarded when released even if the client has left meanwhile: the upstream acts on it late.
+        if (action?.kind === "hold-then-forward") {
+          await hold(entry, undefined);
+          // Released by close(): the upstream is going away too.
+          if (closing) return drop();
+        }
         let up: UpstreamAnswer;
         try {
           up = await forward(method, url, req.headers, body);
@@ -242,9 +264,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     requests,
     add(rule) {
       if (!Number.isInteger(rule.count) || rule.count < 1) throw new Error(`a fault rule needs a count of 1 or more, not ${rule.count}`);
-      rules.push({ ...rule, left: rule.count });
+      const skip = rule.skip ?? 0;
+      if (!Number.isInteger(skip) || skip < 0) throw new Error(`a fault rule's skip must be 0 or more, not ${skip}`);
+      rules.push({ ...rule, left: rule.count, skipLeft: skip });
     },
-    pending: () => rules.map((r) => ({ ...r })),
+    pending: () => rules.map(({ skipLeft: _skipLeft, ...r }) => ({ ...r })),
     nextHeld: () => {
       const h = held.shift();
       return h ? Promise.resolve(h) : new Promise<HeldAnswer>((resolve) => heldWaiters.push(resolve));
@@ -257,6 +281,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     stop,
     start: () => listen(port),
     close: async () => {
+      closing = true;
       for (const release of [...releases]) release();
       await stop();
       upstreamAgent.destroy();
