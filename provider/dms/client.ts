@@ -91,6 +91,20 @@ export const READ_RULE: RetryRule = (attempt) =>
 export const WRITE_RULE: RetryRule = (attempt) =>
   attempt.kind === "answer" ? attempt.status === 429 || isOperationInProgress(attempt) : attempt.kind === "unsent" && isTransient(attempt);
 
+/**
+ * A write sent again after an earlier attempt's answer was lost: "operation in progress" may be that attempt,
+ * still being applied, so it is not retried here but handed back to the caller, who reads before deciding.
+ */
+export const RESEND_RULE: RetryRule = (attempt) => (attempt.kind === "answer" ? attempt.status === 429 : attempt.kind === "unsent" && isTransient(attempt));
+
+/** Tasks per page when listing every task since a time. */
+const TASK_PAGE_LIMIT = 50;
+
+/** ListBackgroundTasks' begin_time: `yyyyMMddHHmmss`, UTC. */
+function taskTime(at: Date): string {
+  return at.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+}
+
 /** ShowMessages' end_time for "no end": 9999-12-31T23:59:59.999Z, far inside int64 and inside any date parser's range. */
 const END_OF_TIME_MS = "253402300799999";
 
@@ -160,7 +174,8 @@ export class DmsClient {
    * Throws DmsError when DMS refused it (not applied), DmsUnreachableError with delivery "unsent" when it
    * never reached DMS; otherwise the outcome, "unknown" when DMS may or may not have applied it.
    */
-  async resetMessageOffset(args: ResetArgs): Promise<ResetOutcome> {
+  /** `resend`: an earlier attempt's answer was lost; DMS.00400026 then comes back as a DmsError (RESEND_RULE). */
+  async resetMessageOffset(args: ResetArgs, options: { resend?: boolean } = {}): Promise<ResetOutcome> {
     const body: z.input<typeof ResetMessageOffsetBody> = { partition: args.partition };
     if (args.topic !== undefined) body.topic = args.topic;
     if ("messageOffset" in args.position) body.message_offset = args.position.messageOffset;
@@ -170,7 +185,7 @@ export class DmsClient {
       : { method: "PUT", encodedPath: encodePath(["v2", "kafka", this.projectId, "instances", args.instanceId, "groups", args.group, "reset-message-offset"]), query: {}, body: stringifyJson(body) };
     let response: IncomingResponse;
     try {
-      response = await this.#transport.send(request, this.#sign, WRITE_RULE);
+      response = await this.#transport.send(request, this.#sign, options.resend ? RESEND_RULE : WRITE_RULE);
     } catch (e) {
       if (e instanceof DmsUnreachableError && e.delivery === "unknown") return { outcome: "unknown", reason: e.message };
       throw e;
@@ -260,9 +275,21 @@ export class DmsClient {
   }
 
   /** The instance's background tasks, among them the `kafkaResetConsumerOffset` of all-topics resets. */
-  async listTasks(instanceId: string): Promise<Task[]> {
-    const parsed = await this.#callFor(this.#get(["v2", this.projectId, "instances", instanceId, "tasks"]), TasksResponse);
-    return parsed.tasks;
+  /**
+   * The instance's background tasks, newest first. Without `since`, DMS's first page (its default ten);
+   * with it, every task created since then (begin_time), page by page: a rewind looks for the task its
+   * own reset started, which other groups' tasks must not push off the first page.
+   */
+  async listTasks(instanceId: string, since?: Date): Promise<Task[]> {
+    const path = ["v2", this.projectId, "instances", instanceId, "tasks"];
+    if (since === undefined) return (await this.#callFor(this.#get(path), TasksResponse)).tasks;
+    const tasks: Task[] = [];
+    for (;;) {
+      const page = await this.#callFor(this.#get(path, { begin_time: taskTime(since), start: String(tasks.length), limit: String(TASK_PAGE_LIMIT) }), TasksResponse);
+      tasks.push(...page.tasks);
+      // An empty page ends the walk even if task_count promised more: a list shrinking under us must not loop.
+      if (page.tasks.length === 0 || tasks.length >= page.task_count) return tasks;
+    }
   }
 
   async close(): Promise<void> {

@@ -135,7 +135,7 @@ export const ShowInstanceTopicDetailResponse = z.object({
       leo: WireInt64,
       hw: WireInt64,
       lso: WireInt64,
-      last_update_timestamp: z.number().optional(),
+      last_update_timestamp: WireInt64.optional(),
       replicas: z
         .array(
           z.object({

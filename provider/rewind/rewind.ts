@@ -164,7 +164,7 @@ export async function applyPlan(client: DmsClient, plan: Plan, options: RewindOp
 
   for (const [i, call] of plan.calls.entries()) {
     try {
-      applied.push(await sendOnce(client, plan, call, { legacyApi: options.legacyApi ?? false, deadlineMs: options.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS, log, record }));
+      applied.push(await sendOnce(client, plan, call, { legacyApi: options.legacyApi ?? false, deadlineMs: options.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS, pollMs, log, record }));
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       if (!isNotApplied(error)) throw error;
@@ -203,7 +203,7 @@ function isNotApplied(e: Error): boolean {
 
 interface SentCall extends AppliedCall {
   /** For an all-topics call: the tasks that existed before it, so that its own can be told apart. */
-  tasksBefore?: ReadonlySet<string>;
+  tasksBefore?: TasksBefore;
 }
 
 /**
@@ -215,35 +215,40 @@ async function sendOnce(
   client: DmsClient,
   plan: Plan,
   call: ResetCall,
-  ctx: { legacyApi: boolean; deadlineMs: number; log: (line: string) => void; record: (offsetsNow?: PartitionOffset[]) => SentResetRecord },
+  ctx: { legacyApi: boolean; deadlineMs: number; pollMs: number; log: (line: string) => void; record: (offsetsNow?: PartitionOffset[]) => SentResetRecord },
 ): Promise<SentCall> {
   const deadline = Date.now() + ctx.deadlineMs;
   const described = describeCall(plan, call);
   // An all-topics reset runs as a task; only a task absent from this list can be the one this call starts.
-  const tasksBefore = call.topic === undefined ? new Set((await client.listTasks(plan.instanceId)).map((t) => t.id)) : undefined;
+  const tasksBefore = call.topic === undefined ? await taskIds(client, plan.instanceId) : undefined;
   /** The last attempt whose answer was lost: from then on, DMS may still be applying it. */
   let lost: Extract<ResetOutcome, { outcome: "unknown" }> | undefined;
   for (;;) {
     let answer: ResetOutcome;
     try {
-      answer = await client.resetMessageOffset({
-        instanceId: plan.instanceId,
-        group: plan.group,
-        ...(call.topic !== undefined && { topic: call.topic }),
-        partition: call.partition,
-        position: call.position,
-        legacyApi: ctx.legacyApi,
-      });
+      answer = await client.resetMessageOffset(
+        {
+          instanceId: plan.instanceId,
+          group: plan.group,
+          ...(call.topic !== undefined && { topic: call.topic }),
+          partition: call.partition,
+          position: call.position,
+          legacyApi: ctx.legacyApi,
+        },
+        { resend: lost !== undefined },
+      );
     } catch (e) {
       // A resend refused as "another operation is in progress" was refused because of something DMS is still
       // doing to the group, which may be the attempt whose answer was lost: the read-back that found it not
-      // applied is contradicted, and only a new one can say it was applied.
+      // applied is contradicted. Read again once DMS had a moment; send again only if it still shows nothing.
       if (lost === undefined || !(e instanceof DmsError && e.errorCode === OPERATION_IN_PROGRESS)) throw e;
+      await sleep(Math.max(0, Math.min(ctx.pollMs, deadline - Date.now())));
       const verdict = await decide(client, plan, call, tasksBefore);
       if (verdict.applied) {
         ctx.log(`DMS applied ${described}: confirmed by reading back (${verdict.evidence})`);
         return { call, requestId: lost.requestId ?? "", confirmedBy: "read-back", ...(verdict.taskId !== undefined && { taskId: verdict.taskId }), ...(tasksBefore && { tasksBefore }) };
       }
+      if (verdict.notApplied && Date.now() < deadline) continue;
       const why = `${lost.reason}; sent again, DMS refused it with ${e.errorCode}: another operation on the group is in progress, which may be the attempt whose answer was lost, still being applied (${verdict.evidence})`;
       throw new ResetOutcomeUnknownError(described, why, ctx.record(verdict.offsetsNow));
     }
@@ -276,10 +281,10 @@ interface Verdict {
 }
 
 /** Reads what a call would have changed and says whether DMS applied it. */
-async function decide(client: DmsClient, plan: Plan, call: ResetCall, tasksBefore: ReadonlySet<string> | undefined): Promise<Verdict> {
+async function decide(client: DmsClient, plan: Plan, call: ResetCall, tasksBefore: TasksBefore | undefined): Promise<Verdict> {
   try {
     if (tasksBefore) {
-      const fresh = (await client.listTasks(plan.instanceId)).filter((t) => isResetTaskOf(t, plan.group) && !tasksBefore.has(t.id));
+      const fresh = (await client.listTasks(plan.instanceId, tasksBefore.since)).filter((t) => isResetTaskOf(t, plan.group) && !tasksBefore.has(t.id));
       // Only a task that names the group proves DMS applied this reset; one without params may be any group's.
       const mine = fresh.find((t) => t.params?.trim());
       if (mine) return { applied: true, notApplied: false, evidence: `DMS started its task ${mine.id}`, taskId: mine.id };
@@ -390,7 +395,7 @@ async function waitForResetTask(
   instanceId: string,
   group: string,
   known: string | undefined,
-  before: ReadonlySet<string> | undefined,
+  before: TasksBefore | undefined,
   timeoutMs: number,
   pollMs: number,
   log: (line: string) => void,
@@ -398,7 +403,7 @@ async function waitForResetTask(
   const deadline = Date.now() + timeoutMs;
   let seen: Task | undefined;
   for (;;) {
-    const tasks = await client.listTasks(instanceId);
+    const tasks = await client.listTasks(instanceId, before?.since);
     const id = seen?.id ?? known;
     const mine = id !== undefined ? tasks.find((t) => t.id === id) : tasks.find((t) => isResetTaskOf(t, group) && !(before?.has(t.id) ?? false));
     if (mine) {
@@ -414,6 +419,20 @@ async function waitForResetTask(
     }
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
   }
+}
+
+/**
+ * The tasks that exist before a reset is sent, from a little before now: the list DMS pages newest first,
+ * and a task of this reset can only be newer. The margin covers a DMS clock behind ours (the gateway refuses
+ * requests signed more than 15 minutes off, so no clock that serves us is further off).
+ */
+interface TasksBefore extends ReadonlySet<string> {
+  since: Date;
+}
+
+async function taskIds(client: DmsClient, instanceId: string): Promise<TasksBefore> {
+  const since = new Date(Date.now() - 15 * 60_000);
+  return Object.assign(new Set((await client.listTasks(instanceId, since)).map((t) => t.id)), { since });
 }
 
 function isResetTaskOf(t: Task, group: string): boolean {

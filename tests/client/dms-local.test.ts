@@ -193,9 +193,12 @@ describe("dms-offsets against dms-local", () => {
   test("reset --json by timestamp, then show", async () => {
     await start();
     // Record n of orders was written at 1_700_000_000_000 + n seconds.
-    const r = await cli(["reset", "--group", "g-idle", "--topic", "orders", "--timestamp", String(1_700_000_000_000 + 300_000), "--json"]);
+    const r = await cli(["reset", "--group", "g-idle", "--topic", "orders", "--timestamp", String(1_700_000_000_000 + 300_000), "--json", "--yes"]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
-    const out = JSON.parse(r.stdout) as { appliedOffsets: { messageCurrentOffset: string }[]; previousOffsets: { messageCurrentOffset: string }[] };
+    // One JSON object per line: the plan, progress, then the result.
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+    expect(lines[0]?.type).toBe("plan");
+    const out = lines.find((l) => l.type === "result") as unknown as { appliedOffsets: { messageCurrentOffset: string }[]; previousOffsets: { messageCurrentOffset: string }[] };
     expect(out.previousOffsets.map((o) => o.messageCurrentOffset)).toEqual(["900", "950", "450"]);
     expect(out.appliedOffsets.map((o) => o.messageCurrentOffset)).toEqual(["300", "300", "300"]);
 
@@ -208,8 +211,8 @@ describe("dms-offsets against dms-local", () => {
   test("a refused reset: exit 1 and one line with status, error_code and request id", async () => {
     await start();
     await admin("POST", "faults", { count: 1, status: 403, errorCode: "APIG.0302", errorMsg: "not authorized", match: { method: "PUT" } });
-    const r = await cli(["reset", "--group", "g-idle", "--topic", "orders", "--offset", "1"]);
+    const r = await cli(["reset", "--group", "g-idle", "--topic", "orders", "--offset", "1", "--yes"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^dms-offsets: DMS PUT \/v2\/kafka\/\w+\/instances\/[\w-]+\/groups\/g-idle\/reset-message-offset failed: 403 APIG\.0302 "not authorized" \(request id [0-9a-f]{32}\)\n$/);
+    expect(r.stderr).toMatch(/dms-offsets: DMS PUT \/v2\/kafka\/\w+\/instances\/[\w-]+\/groups\/g-idle\/reset-message-offset failed: 403 APIG\.0302 "not authorized" \(request id [0-9a-f]{32}\)\n$/);
   });
 });

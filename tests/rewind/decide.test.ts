@@ -170,14 +170,15 @@ describe("a log that grows between the plan and the reset (producers keep writin
 });
 
 describe("a DMS slow to apply a reset it has received", () => {
-  test("the resend is answered DMS.00400026 (the first attempt still being applied) until the client gives up: OUTCOME UNKNOWN, not 'refused, nothing applied'", async () => {
+  test("the resend is answered DMS.00400026 (the first attempt still being applied) until the rewind's write deadline: OUTCOME UNKNOWN, not 'refused, nothing applied'", async () => {
     const world = new GatedWorld(rewindSeed());
     await start({ world });
     const request = rewindOf({ group: "g-idle", topic: "orders", shiftBy: -100 });
     // The client gives each call 3 s: the first PUT's answer never comes in that time, nor does the resend get past "in progress".
     const c = client(3000);
     let entered: Promise<void> | undefined;
-    const err = await failure(rewind(c, request, opts({ beforeSend: () => void (entered = world.hold()) })));
+    // The rewind reads back and sends again while DMS answers "in progress", until its write deadline.
+    const err = await failure(rewind(c, request, opts({ writeDeadlineMs: 4000, beforeSend: () => void (entered = world.hold()) })));
     await entered;
     expect(err).toBeInstanceOf(ResetOutcomeUnknownError);
     expect(err.message).toMatch(/DMS\.00400026/);
@@ -190,11 +191,11 @@ describe("a DMS slow to apply a reset it has received", () => {
     expect(await committed(dms, "g-idle")).toMatchObject({ "orders/0": 800n });
   });
 
-  test("all topics: DMS slow to record the task; the resend is answered DMS.00400026 until the client gives up: OUTCOME UNKNOWN, then one task", async () => {
+  test("all topics: DMS slow to record the task; the resend is answered DMS.00400026 until the rewind's write deadline: OUTCOME UNKNOWN, then one task", async () => {
     const world = new GatedWorld(rewindSeed());
     await start({ world });
     let entered: Promise<void> | undefined;
-    const err = await failure(rewind(client(3000), rewindOf({ group: "billing", messageOffset: 5 }), opts({ beforeSend: () => void (entered = world.hold("task")) })));
+    const err = await failure(rewind(client(3000), rewindOf({ group: "billing", messageOffset: 5 }), opts({ writeDeadlineMs: 4000, beforeSend: () => void (entered = world.hold("task")) })));
     await entered;
     expect(err).toBeInstanceOf(ResetOutcomeUnknownError);
     expect(err.message).toMatch(/DMS\.00400026.*no new kafkaResetConsumerOffset task for the group/);

@@ -1,6 +1,5 @@
-// Failures found while testing the rewind whose fix lies outside provider/rewind (the DMS client, dms-local's
-// test seed), reported to the lead. Each test states what should hold and FAILS until that fix is made;
-// the report names the fix each one needs.
+// A rewind against a DMS that is slow, busy with other groups, or dates its records far out: cases whose
+// fix lay in the DMS client (found while testing the rewind).
 import { DmsClient } from "../../provider/dms/client";
 import { rewind } from "../../provider/rewind/rewind";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
@@ -30,9 +29,9 @@ function client(url: string, deadlineMs = 20_000): DmsClient {
 
 const applications = (group: string) => (dms as DmsLocal).applications(INSTANCE_ID, group).count;
 
-test("DMS slow to apply: the resend after a lost answer is retried on DMS.00400026 by the client until the first attempt is done, then applied a second time", async () => {
-  // Needs the client to let the rewind's resend come back on DMS.00400026 instead of retrying it (the rewind
-  // then reads back until the first attempt shows), e.g. resetMessageOffset(args, { retryInProgress: false }).
+test("DMS slow to apply: a resend answered DMS.00400026 is not retried blind; the rewind reads back until the first attempt shows, and DMS applies the reset once", async () => {
+  // The client hands a resend's DMS.00400026 back to the rewind (RESEND_RULE) instead of retrying it until the
+  // first attempt is done and then applying it a second time.
   const world = new GatedWorld(rewindSeed());
   worlds.push(world);
   dms = await startLocal({ world });
@@ -49,8 +48,8 @@ test("DMS slow to apply: the resend after a lost answer is retried on DMS.004000
   expect(applications("g-idle")).toBe(1);
 });
 
-test("all topics: ten tasks of other groups started between the reset and its read-back push its task off the task list's first page; it is sent again and runs twice", async () => {
-  // Needs listTasks to read every page (or those created since the reset: begin_time), not DMS's first ten.
+test("all topics: ten tasks of other groups started between the reset and its read-back do not hide its task: sent once, run once", async () => {
+  // listTasks reads every page of the tasks created since just before the reset (begin_time), not DMS's first ten.
   dms = await startLocal({ taskDelayMs: 20 });
   proxy = await startFaultProxy(dms.url);
   const p = proxy;
@@ -72,9 +71,7 @@ test("all topics: ten tasks of other groups started between the reset and its re
   expect(p.requests.filter((r) => r.method === "PUT")).toHaveLength(1);
 });
 
-test("the shared test seed's `huge` topic: ShowInstanceTopicDetail's last_update_timestamp is past 2^53 and the client refuses the whole answer, so no rewind of it can be planned", async () => {
-  // Needs either dms-local's test seed to date `huge`'s records within 2^53 ms (as any real log's are), or
-  // the client's wire schema to take last_update_timestamp as an int64 (WireInt64), as it takes the offsets.
+test("a topic whose last record is dated past 2^53 ms can be planned: ShowInstanceTopicDetail's last_update_timestamp is read as an int64", async () => {
   dms = await startDmsLocal({ seed: testSeed() });
   const c = new DmsClient({ endpoint: new URL(dms.url), projectId: PROJECT_ID, credentials: CREDENTIALS });
   clients.push(c);
