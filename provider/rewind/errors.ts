@@ -67,6 +67,8 @@ export interface SentResetRecord {
   undo: PartitionOffset[];
   /** The calls DMS is known to have applied (each described), in order. */
   applied: string[];
+  /** The calls of the plan that were never sent, after the one that failed. */
+  notSent?: string[];
   /** The group's offsets as last read after the failure, when they could be read. */
   offsetsNow?: PartitionOffset[];
 }
@@ -113,7 +115,9 @@ export class ResetOutcomeUnknownError extends ResetSentError {
   override readonly name = "ResetOutcomeUnknownError";
 
   constructor(call: string, why: string, record: SentResetRecord) {
-    super(`OUTCOME UNKNOWN: ${call} was sent, its answer was lost (${why}), and reading the group back could not tell whether DMS applied it`, record);
+    const before = record.applied.length > 0 ? `; applied before it: ${record.applied.join("; ")}` : "";
+    const after = record.notSent && record.notSent.length > 0 ? `; never sent: ${record.notSent.join("; ")}` : "";
+    super(`OUTCOME UNKNOWN: ${call} was sent, its answer was lost (${why}), and reading the group back could not tell whether DMS applied it${before}${after}`, record);
   }
 }
 

@@ -159,10 +159,17 @@ export async function applyPlan(client: DmsClient, plan: Plan, options: RewindOp
   const { instanceId, group } = plan;
   const resetAt = new Date().toISOString();
   const applied: SentCall[] = [];
-  const record = (offsetsNow?: PartitionOffset[]): SentResetRecord => ({ undo: plan.before, applied: applied.map((a) => describeCall(plan, a.call)), ...(offsetsNow && { offsetsNow }) });
+  let sending = 0;
+  const record = (offsetsNow?: PartitionOffset[]): SentResetRecord => ({
+    undo: plan.before,
+    applied: applied.map((a) => describeCall(plan, a.call)),
+    notSent: plan.calls.slice(sending + 1).map((c) => describeCall(plan, c)),
+    ...(offsetsNow && { offsetsNow }),
+  });
   if (plan.calls.length === 0) log(`group ${group} is already at ${describeTarget(plan.target)} ${describeScope(plan.scope)}: nothing to send`);
 
   for (const [i, call] of plan.calls.entries()) {
+    sending = i;
     try {
       applied.push(await sendOnce(client, plan, call, { legacyApi: options.legacyApi ?? false, deadlineMs: options.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS, pollMs, log, record }));
     } catch (e) {

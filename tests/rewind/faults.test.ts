@@ -206,6 +206,10 @@ describe.each(SHAPES)("$name", (shape) => {
     expect(unknown.applied).toHaveLength(shape.faulted);
     expect(unknown.message).toMatch(/^OUTCOME UNKNOWN: .*reading the group back failed too: .*APIG\.0302.*Offsets before the reset \(to undo, rewind to these\): /);
     for (const [k, v] of Object.entries(shape.before)) expect(unknown.message).toContain(`${k}=${v}`);
+    // Midway through a plan, the message says which calls were applied before the unknown one and which were never sent.
+    if (shape.faulted > 0) expect(unknown.message).toMatch(/; applied before it: the reset of group g-idle \(topic orders, partition 0\) to offset 800/);
+    if (shape.calls > shape.faulted + 1) expect(unknown.message).toMatch(/; never sent: the reset of group g-idle \(topic orders, partition 2\) to offset 350/);
+    expect(unknown.notSent).toHaveLength(shape.calls - shape.faulted - 1);
     expect(puts()).toHaveLength(shape.faulted + 1);
     // DMS did apply it (an all-topics task commits a moment later): once.
     await until(() => applications(shape) === shape.faulted + 1, "the lost reset's application");
