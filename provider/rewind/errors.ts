@@ -80,6 +80,7 @@ export interface SentResetRecord {
 export abstract class ResetSentError extends Error implements SentResetRecord {
   readonly undo: PartitionOffset[];
   readonly applied: string[];
+  readonly notSent: string[];
   readonly offsetsNow?: PartitionOffset[];
 
   constructor(message: string, record: SentResetRecord) {
@@ -90,6 +91,7 @@ export abstract class ResetSentError extends Error implements SentResetRecord {
     );
     this.undo = record.undo;
     this.applied = record.applied;
+    this.notSent = record.notSent ?? [];
     if (record.offsetsNow) this.offsetsNow = record.offsetsNow;
   }
 }
