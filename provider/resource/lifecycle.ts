@@ -8,7 +8,7 @@ import { ConfigurationError } from "../dms/errors";
 import type { Credentials } from "../dms/signing/signer";
 import { sharedDispatcher } from "../dms/transport";
 import { ResetNotConfirmedError, ResetOutcomeUnknownError, ResetSentError } from "../rewind/errors";
-import { formatOffsets, planRewind } from "../rewind/plan";
+import { formatOffsets, planRewind, type Plan } from "../rewind/plan";
 import { planRows, planText } from "../rewind/report";
 import { renderOffsets, rewind, type RewindResult } from "../rewind/rewind";
 import { inputNaming, REWIND_KEYS, rewindSchema, type Rewind } from "../rewind/target";
@@ -79,19 +79,31 @@ export async function previewPlan(inputs: CheckedInputs, ctx: ProviderContext): 
   }
 }
 
-/** Rewinds as `inputs` declare; the resource's id is the first reset's request id. */
-export async function createRewind(inputs: CheckedInputs, ctx: ProviderContext): Promise<{ id: string; outs: Outputs }> {
-  const result = await runRewind(inputs, inputs.customTimeouts?.create, ctx, randomUUID());
+/**
+ * Rewinds as `inputs` declare; the resource's id is the first reset's request id. `operationTimeout` bounds the
+ * waits: the provider plugin passes the engine's (CreateRequest.timeout), the dynamic provider the forwarded
+ * `customTimeouts.create`.
+ */
+export async function createRewind(inputs: CheckedInputs, ctx: ProviderContext, operationTimeout: string | undefined = inputs.customTimeouts?.create): Promise<{ id: string; outs: Outputs }> {
+  const result = await runRewind(inputs, operationTimeout, ctx, randomUUID());
   return { id: result.id, outs: { ...publicInputs(inputs), ...result.outputs } as Outputs };
 }
 
 /**
  * Applies the same rewind again when `triggers` changed; any other update only records the new settings
- * (endpoint, waits) and sends nothing.
+ * (endpoint, waits) and sends nothing. `operationTimeout` as for createRewind (UpdateRequest.timeout, or the
+ * forwarded `customTimeouts.update`).
  */
-export async function updateRewind(olds: Outputs, news: CheckedInputs, triggersChanged: boolean, id: string, ctx: ProviderContext): Promise<{ outs: Outputs }> {
+export async function updateRewind(
+  olds: Outputs,
+  news: CheckedInputs,
+  triggersChanged: boolean,
+  id: string,
+  ctx: ProviderContext,
+  operationTimeout: string | undefined = news.customTimeouts?.update,
+): Promise<{ outs: Outputs }> {
   if (!triggersChanged) return { outs: { ...publicInputs(news), ...previousResult(olds) } as Outputs };
-  const result = await runRewind(news, news.customTimeouts?.update, ctx, id);
+  const result = await runRewind(news, operationTimeout, ctx, id);
   return { outs: { ...publicInputs(news), ...result.outputs } as Outputs };
 }
 
@@ -146,13 +158,18 @@ async function runRewind(inputs: CheckedInputs, operationTimeout: string | undef
   const budget = waitBudget(inputs.waitForInactiveGroupSeconds ?? 0, operationTimeout);
   const what = `OffsetReset of group ${inputs.group}`;
   let result: RewindResult;
+  // The plan that is sent: a failure after sending records it with the undo record.
+  let sent: Plan | undefined;
   try {
     result = await rewind(client, rewindOf(inputs), {
       ...budget,
       legacyApi: inputs.legacyApi === true,
       forbidForward: inputs.forbidForward === true,
       names: NAMES,
-      beforeSend: (plan) => ctx.log.info(`${what}: ${planText(plan, inputs.instanceId)}`),
+      beforeSend: (plan) => {
+        sent = plan;
+        ctx.log.info(`${what}: ${planText(plan, inputs.instanceId)}`);
+      },
       log: (message) => ctx.log.info(`${what}: ${message}`),
       warn: (message) => ctx.log.warn(`${what}: ${message}`),
     });
@@ -169,7 +186,7 @@ async function runRewind(inputs: CheckedInputs, operationTimeout: string | undef
       previousOffsets: renderOffsets(e.undo),
       appliedOffsets: [],
       currentOffsets: renderOffsets(e.offsetsNow ?? []),
-      ...(inputs.plan !== undefined && { plan: inputs.plan }),
+      ...(sent !== undefined ? { plan: { partitions: planRows(sent) } } : inputs.plan !== undefined && { plan: inputs.plan }),
     };
     throw new ResourceInitError(`${what}: ${e.message}`, requestId || fallbackId, properties);
   }
