@@ -69,7 +69,11 @@ export class OffsetReset extends pulumi.dynamic.Resource {
   declare readonly resetAt: pulumi.Output<string>;
   /** DMS's X-Request-Id of the last reset ("" when the group was already at the target). */
   declare readonly requestId: pulumi.Output<string>;
-  /** How the last rewind ended: applied (DMS said so), applied-read-back (its answer was lost; the offsets showed it applied), nothing-to-send. */
+  /**
+   * How the last rewind ended: applied (DMS said so), applied-read-back (its answer was lost; the offsets showed it
+   * applied), nothing-to-send; recorded with a create that failed after its reset was sent: not-confirmed, unknown
+   * or partial (the error says what happened; `previousOffsets` undoes it).
+   */
   declare readonly outcome: pulumi.Output<Outcome>;
   /** The group's offsets just before the last reset: pass them as `offsets` of a new OffsetReset to undo it. */
   declare readonly previousOffsets: pulumi.Output<PartitionOffsetState[]>;
