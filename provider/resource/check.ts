@@ -3,7 +3,7 @@
 // some inputs are not known yet; those are left alone, and rules that depend on them wait for `up`.
 import type { z } from "zod";
 import { resolveEndpoint } from "../dms/endpoints";
-import { describeIssues, inputNaming, rewindRules, SCOPE_KEYS, TARGET_KEYS, type RewindKey } from "../rewind/target";
+import { describeIssues, inputNaming, rewindRules, TARGET_KEYS, type RewindKey } from "../rewind/target";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
 import { INPUT_KEYS, INPUTS, PROVIDER_KEYS, stored, type InputKey } from "./inputs";
 import { containsUnknown, UNKNOWN, withoutUndefined } from "./properties";
@@ -60,9 +60,10 @@ export function checkInputs(news: Record<string, unknown>, env: NodeJS.ProcessEn
 
   const normalised: Record<string, unknown> = {};
   for (const key of INPUT_KEYS) if (parsed[key] !== undefined) normalised[key] = stored(key, parsed[key]);
-  // Defaults that outputs have always carried.
-  const scoped = SCOPE_KEYS.some((k) => k !== "partition" && news[k] !== undefined) || news.offsets !== undefined;
-  if (normalised.partition === undefined && !scoped && !unknown.has("partition")) normalised.partition = -1;
+  // Defaults that outputs have always carried: partition -1 with one topic or every topic. A list of
+  // topics, or explicit offsets, names its own partitions, and a partition beside them is refused.
+  const listed = news.topics !== undefined || news.offsets !== undefined;
+  if (normalised.partition === undefined && !listed && !unknown.has("partition")) normalised.partition = -1;
   normalised.legacyApi ??= false;
   normalised.waitForInactiveGroupSeconds ??= 0;
   for (const k of unknown) normalised[k] = isInput(k) || k === "__provider" ? news[k] : UNKNOWN;

@@ -1,8 +1,10 @@
 // Credentials and endpoint from stack configuration, under the real engine: the program passes neither,
 // the environment has none, and the provider reads `dms-offset-reset:*` from what the engine hands the
-// dynamic-provider host in Configure (`pulumi config set --secret dms-offset-reset:secretKey …`).
+// dynamic-provider host in Configure (`pulumi config set --secret dms-offset-reset:secretKey …`), for the
+// preview's plan as for the rewind itself.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseSeed } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
 import { createBackend, installPackedProject, openStack, requirePulumiCli } from "./harness/pulumi";
@@ -28,7 +30,7 @@ afterAll(async () => {
   await Promise.all([project?.remove(), backend?.remove()]);
 });
 
-interface Logged { path: string; credential: number | null; status: number | null }
+interface Logged { method: string; path: string; credential: number | null; status: number | null }
 async function requests(): Promise<Logged[]> {
   return ((await (await fetch(`${dms.url}/__admin/requests`)).json()) as { requests: Logged[] }).requests;
 }
@@ -56,6 +58,16 @@ test("up, refresh and destroy with the key pair and endpoint only in stack confi
   });
 
   const printed: string[] = [];
+  // The preview reads the plan with the configured key pair, and writes nothing.
+  const events: EngineEvent[] = [];
+  await stack.preview({ onOutput: (s) => void printed.push(s), onEvent: (e) => void events.push(e) });
+  const step = events.map((e) => e.resourcePreEvent?.metadata).find((m) => m?.type.endsWith(":OffsetReset"));
+  expect(step?.new?.inputs.plan).toMatchObject({ partitions: [{ partition: 0, current: "47990", target: "28000" }, { partition: 1, current: "47950", target: "28000" }] });
+  const previewed = await requests();
+  expect(previewed.length).toBeGreaterThan(0);
+  expect(previewed.every((r) => r.method === "GET" && r.credential === 0 && (r.status as number) < 300)).toBe(true);
+  await fetch(`${dms.url}/__admin/requests`, { method: "DELETE" });
+
   const up = await stack.up({ onOutput: (s) => void printed.push(s) });
   const sent = await requests();
   expect(sent.filter((r) => r.path.endsWith("/reset-message-offset"))).toHaveLength(1);

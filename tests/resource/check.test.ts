@@ -24,6 +24,12 @@ describe("check normalises what is stored", () => {
       waitForInactiveGroupSeconds: 0,
     });
   });
+  test("partition -1 is stored with one topic, as with every topic; never beside a list that names its own partitions", () => {
+    expect(checkInputs({ ...base, topic: "orders", messageOffset: 5 }, noEnv, {}).inputs.partition).toBe(-1);
+    expect(checkInputs({ ...base, messageOffset: 5 }, noEnv, {}).inputs.partition).toBe(-1);
+    expect(checkInputs({ ...base, topics: ["orders"], messageOffset: 5 }, noEnv, {}).inputs).not.toHaveProperty("partition");
+    expect(checkInputs({ ...base, offsets: [{ topic: "orders", partition: 0, offset: 1 }] }, noEnv, {}).inputs).not.toHaveProperty("partition");
+  });
   test.each([[10, "10"], ["10", "10"], [" 9007199254740993", "9007199254740993"], ["0", "0"]])(
     "messageOffset %j is stored as the decimal string %j",
     (given, stored) => {

@@ -1,13 +1,15 @@
 // The path a real `pulumi up` takes, minus the CLI: the package packed and installed into a program's
 // node_modules, the program's resource serialized by Pulumi, and that `__provider` run by Pulumi's own
-// dynamic-provider host, driven over gRPC against dms-local. Requests are counted in dms-local's log.
+// dynamic-provider host, driven over gRPC against dms-local. Requests are counted in dms-local's log and
+// resets in its application counter.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSeed } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
 import { installPackedProject, type PackedProject } from "../e2e/harness/pulumi";
-import { ProviderHost } from "./harness/provider-host";
+import { FakeEngine } from "./harness/fake-engine";
+import { initFailureOf, ProviderHost } from "./harness/provider-host";
 import { serializeInProject } from "./harness/serialize-in-project";
 
 jest.setTimeout(120_000);
@@ -23,6 +25,7 @@ const secret = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.run
 let project: PackedProject;
 let dms: DmsLocal;
 let host: ProviderHost;
+let engine: FakeEngine;
 let serialized: string;
 
 /** The rewind the program declares; the program also gives a security token, which `declared()` leaves out. */
@@ -37,8 +40,11 @@ const rewindArgs = () => ({
   secretKey: demo.sk,
 });
 
-/** The program's inputs, as the engine sends them to the provider (secrets unwrapped: the host does not accept them). */
-const declared = (): Record<string, unknown> => ({ ...rewindArgs(), __provider: serialized });
+/**
+ * The program's inputs, as the engine sends them to the provider during `up` (secrets unwrapped: the host
+ * does not accept them; `__preview` as the SDK sets it, false outside a preview).
+ */
+const declared = (): Record<string, unknown> => ({ ...rewindArgs(), __provider: serialized, __preview: false });
 
 interface Logged { method: string; path: string }
 async function requests(): Promise<Logged[]> {
@@ -50,6 +56,10 @@ async function resets(): Promise<number> {
 async function clearLog(): Promise<void> {
   await fetch(`${dms.url}/__admin/requests`, { method: "DELETE" });
 }
+const writes = async () => (await requests()).filter((r) => r.method !== "GET");
+async function fault(rule: Record<string, unknown>): Promise<void> {
+  expect((await fetch(`${dms.url}/__admin/faults`, { method: "POST", body: JSON.stringify(rule) })).status).toBe(201);
+}
 
 beforeAll(async () => {
   project = await installPackedProject();
@@ -59,11 +69,13 @@ beforeAll(async () => {
   serialized = registered.provider;
   // The engine's environment, without any DMS credential: the ones used here come from inputs or config.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CLOUD_SDK_|HW_)/.test(k)));
-  host = await ProviderHost.start(project.dir, { ...env, PULUMI_NODEJS_PROJECT: "packed-program" }, "127.0.0.1:1");
+  engine = await FakeEngine.start();
+  host = await ProviderHost.start(project.dir, { ...env, PULUMI_NODEJS_PROJECT: "packed-program" }, engine.address);
 }, 600_000);
 
 afterAll(async () => {
   await host?.stop();
+  await engine?.stop();
   await dms?.close();
   await project?.remove();
 });
@@ -85,13 +97,29 @@ test("Check, Diff, Create, Update, Read and Delete through Pulumi's dynamic-prov
   expect(bad.failures).toEqual([{ property: "partition", reason: expect.stringMatching(/-1/) }]);
   const both = await host.check(URN, {}, { ...declared(), messageOffset: 10 });
   expect(both.failures).toEqual([{ property: "timestamp", reason: expect.stringMatching(/both/) }]);
-  // Preview: values not known yet pass.
-  const preview = await host.check(URN, {}, { ...declared(), group: pulumi.runtime.unknownValue });
-  expect(preview.failures).toEqual([]);
-  expect(preview.inputs.group).toBe(pulumi.runtime.unknownValue);
+  // Preview: values not known yet pass, and the plan waits for them.
+  const pending = await host.check(URN, {}, { ...declared(), __preview: true, group: pulumi.runtime.unknownValue });
+  expect(pending.failures).toEqual([]);
+  expect(pending.inputs.group).toBe(pulumi.runtime.unknownValue);
+  expect(pending.inputs.plan).toEqual({ unknown: "plan unknown until group is known" });
+  expect(await requests()).toHaveLength(0);
+  // Preview of the create: the plan, by reads only, as an input, and logged.
+  const previewed = await host.check(URN, {}, { ...declared(), __preview: true });
+  expect(previewed.failures).toEqual([]);
+  expect(previewed.inputs).not.toHaveProperty("__preview");
+  expect(previewed.inputs.plan).toMatchObject({ partitions: [{ partition: 0, current: "47990", target: "28000" }, { partition: 1, current: "47950", target: "28000" }] });
+  expect((await requests()).length).toBeGreaterThan(0);
+  expect(await writes()).toEqual([]);
+  // The plan reaches the engine's Log RPC as one info message (the host itself never connects pulumi.log).
+  expect(engine.of("info")).toEqual([expect.stringMatching(/^OffsetReset of group billing: plan for group billing on instance .*\nTOPIC +PARTITION +COMMITTED/)]);
+  engine.clear();
+  await clearLog();
+  // The check of `up`: nothing read.
   const checked = await host.check(URN, {}, declared());
   expect(checked.failures).toEqual([]);
   expect(checked.inputs).toMatchObject({ timestamp: Date.parse("2023-11-15T06:00:00Z"), partition: -1, __provider: serialized });
+  expect(checked.inputs).not.toHaveProperty("plan");
+  expect(checked.inputs).not.toHaveProperty("__preview");
   expect(await requests()).toHaveLength(0);
 
   // Create: exactly one reset.
@@ -100,6 +128,8 @@ test("Check, Diff, Create, Update, Read and Delete through Pulumi's dynamic-prov
   expect(created.id).toBe(created.properties.requestId);
   expect(created.properties).toMatchObject({
     group: "billing",
+    outcome: "applied",
+    plan: { partitions: [{ partition: 0, target: "28000" }, { partition: 1, target: "28000" }] },
     previousOffsets: [{ partition: 0, messageCurrentOffset: "47990" }, { partition: 1, messageCurrentOffset: "47950" }],
     appliedOffsets: [{ partition: 0, messageCurrentOffset: "28000" }, { partition: 1, messageCurrentOffset: "28000" }],
   });
@@ -117,13 +147,21 @@ test("Check, Diff, Create, Update, Read and Delete through Pulumi's dynamic-prov
   expect(await host.diff(URN, created.id, created.properties, rotated.inputs)).toEqual({ changes: "none", replaces: [] });
   expect(await requests()).toHaveLength(0);
 
-  // Update with new triggers: the same rewind again, exactly one reset.
+  // A preview in which the resource does not change reads nothing.
+  const unchanged = await host.check(URN, checked.inputs, { ...declared(), __preview: true });
+  expect(await host.diff(URN, created.id, created.properties, unchanged.inputs)).toEqual({ changes: "none", replaces: [] });
+  expect(await requests()).toHaveLength(0);
+
+  // Update with new triggers: the consumers ran on since, and the same rewind runs again, exactly one reset.
+  await dms.world.commitOffsets(instanceId, "billing", [{ topic: "payments", partition: 1, offset: 40000n }]);
   const triggered = await host.check(URN, checked.inputs, { ...declared(), triggers: ["run-2"] });
   expect(await host.diff(URN, created.id, created.properties, triggered.inputs)).toEqual({ changes: "some", replaces: [] });
   const updated = await host.update(URN, created.id, created.properties, triggered.inputs);
   expect(await resets()).toBe(1);
   expect(updated.requestId).not.toBe(created.properties.requestId);
   expect(updated.triggers).toEqual(["run-2"]);
+  expect(updated.previousOffsets).toMatchObject([{ partition: 0, messageCurrentOffset: "28000" }, { partition: 1, messageCurrentOffset: "40000" }]);
+  expect(updated.outcome).toBe("applied");
   await clearLog();
 
   // Read (refresh): credentials from the stack configuration, live offsets, no reset, no diff afterwards.
@@ -132,12 +170,46 @@ test("Check, Diff, Create, Update, Read and Delete through Pulumi's dynamic-prov
   expect(read.id).toBe(created.id);
   expect(read.properties.currentOffsets).toMatchObject([{ partition: 0, messageCurrentOffset: "30000" }, { partition: 1, messageCurrentOffset: "28000" }]);
   expect(await resets()).toBe(0);
+  // The drift is a warning to the engine, naming the partition.
+  expect(engine.of("warning")).toEqual([expect.stringMatching(/^OffsetReset of group billing: the group is no longer where the last reset \(.*\) left it: payments\/0: 28000 → 30000$/)]);
   expect(await host.diff(URN, read.id, read.properties, triggered.inputs)).toEqual({ changes: "none", replaces: [] });
   await clearLog();
 
-  // Delete: nothing sent; the host prints why (the engine shows it as the provider's output).
+  // Delete: nothing sent; the engine is told why.
+  engine.clear();
   await host.delete(URN, created.id, read.properties);
   expect(await requests()).toHaveLength(0);
-  expect(host.printed()).toMatch(/nothing was sent to DMS: committed offsets cannot be un-reset/);
-  for (const value of [demo.ak, demo.sk, TOKEN]) expect(host.printed()).not.toContain(value);
+  expect(engine.of("info")).toEqual([expect.stringMatching(/nothing was sent to DMS: committed offsets cannot be un-reset/)]);
+  // Every message went to the engine; nothing was printed past the port.
+  expect(host.printed()).not.toMatch(/\[runtime\]/);
+  for (const value of [demo.ak, demo.sk, TOKEN]) {
+    expect(host.printed()).not.toContain(value);
+    expect(JSON.stringify(engine.messages)).not.toContain(value);
+  }
+});
+
+test("a create that sent its reset and then failed comes back through the host as ErrorResourceInitFailed, carrying the state to record", async () => {
+  await host.configure({ "dms-offset-reset:accessKey": demo.ak, "dms-offset-reset:secretKey": secret(demo.sk) });
+  const news = { ...declared(), group: "g-idle", topic: "orders" };
+  const checked = await host.check(URN, {}, news);
+  expect(checked.failures).toEqual([]);
+  // The plan's read of the group's offsets passes; the reset applies and its answer is lost; reading back is refused.
+  await fault({ count: 1, hangMs: 0, match: { method: "GET", pathIncludes: "/groups/g-idle/message-offset" } });
+  await fault({ count: 1, drop: true, after: true, match: { method: "PUT", pathIncludes: "/groups/g-idle/reset-message-offset" } });
+  await fault({ count: 1, status: 403, match: { method: "GET", pathIncludes: "/groups/g-idle/message-offset" } });
+
+  const error = await host.create(URN, checked.inputs).then(() => undefined, (e: unknown) => e);
+  expect(dms.applications(instanceId, "g-idle").count).toBe(1);
+  const failure = initFailureOf(error);
+  expect(failure).toBeDefined();
+  expect(failure?.reasons).toEqual([expect.stringMatching(/OUTCOME UNKNOWN.*Offsets before the reset \(to undo, rewind to these\): orders\/0=119000, orders\/1=118200, orders\/2=121000$/)]);
+  expect(failure?.properties).toMatchObject({
+    group: "g-idle",
+    outcome: "unknown",
+    previousOffsets: [{ partition: 0, messageCurrentOffset: "119000" }, { partition: 1, messageCurrentOffset: "118200" }, { partition: 2, messageCurrentOffset: "121000" }],
+    plan: { partitions: [{ partition: 0, target: "28000" }, { partition: 1, target: "28000" }, { partition: 2, target: "28000" }] },
+    // The recorded state can still be read, updated and deleted by this provider.
+    __provider: serialized,
+  });
+  for (const value of [demo.ak, demo.sk, TOKEN]) expect(JSON.stringify(failure)).not.toContain(value);
 });

@@ -5,6 +5,7 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
+import type { Any } from "google-protobuf/google/protobuf/any_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as proto from "@pulumi/pulumi/proto/provider_pb";
@@ -101,6 +102,23 @@ export class ProviderHost {
     const req = new proto.DeleteRequest().setUrn(urn).setId(id).setProperties(Struct.fromJavaScript(toStruct(properties)));
     await unary((cb) => this.client.delete(req, cb));
   }
+}
+
+/**
+ * What a failed Create or Update asks the engine to record (ErrorResourceInitFailed: the resource exists,
+ * with these properties and reasons), read from the error's gRPC status details; undefined for a plain error.
+ */
+export function initFailureOf(error: unknown): { id: string; properties: Props; reasons: string[] } | undefined {
+  const raw = (error as Partial<grpc.ServiceError>).metadata?.get("grpc-status-details-bin")[0];
+  if (raw === undefined) return undefined;
+  // The status message Pulumi's host packs the details in (google.rpc.Status); the SDK ships no types for it.
+  const { Status } = require("@pulumi/pulumi/proto/status_pb") as { Status: { deserializeBinary(bytes: Uint8Array): { getDetailsList(): Any[] } } };
+  const detail = Status.deserializeBinary(raw as Buffer)
+    .getDetailsList()
+    .map((any) => any.unpack(proto.ErrorResourceInitFailed.deserializeBinary, "pulumirpc.ErrorResourceInitFailed"))
+    .find((d) => d !== null);
+  if (!detail) return undefined;
+  return { id: detail.getId(), properties: (detail.getProperties()?.toJavaScript() ?? {}) as Props, reasons: detail.getReasonsList() };
 }
 
 /** Struct.fromJavaScript's parameter type, which JSON-like property bags are. */
