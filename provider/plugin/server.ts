@@ -16,9 +16,9 @@ import { INPUTS, REPLACE_KEYS, SECRET_KEYS } from "../resource/inputs";
 import { createRewind, deleteNotice, previewPlan, readOffsets, ResourceInitError, updateRewind, type ProviderContext } from "../resource/lifecycle";
 import { containsUnknown, publicInputs, UNKNOWN, type CheckedInputs, type Outputs, type PlanState } from "../resource/properties";
 import { checkConfig, configChanges, stackSettings } from "./config";
-import { EngineLog } from "./engine-log";
+import { EngineLog } from "../resource/engine-log";
 import { packageVersion, RESOURCE_TYPE, schemaText } from "./schema";
-import { Any, CHANNEL_OPTIONS, Empty, grpc } from "./runtime";
+import { Any, CHANNEL_OPTIONS, Empty, grpc } from "../resource/pulumi-grpc";
 import { asSecret, fromStruct, toStruct, unwrapSecrets, type Props } from "./wire";
 
 type Kind = proto.PropertyDiff.Kind;

@@ -4,7 +4,7 @@
 // same one the lifecycle tests for. What is left here uses @pulumi/pulumi's rpc encoding: unwrapping the
 // secrets of Configure (always sent wrapped) and wrapping the values that must be stored encrypted.
 import { isRpcSecret, specialSecretSig, specialSigKey, unwrapRpcSecret } from "@pulumi/pulumi/runtime/rpc";
-import { Struct } from "./runtime";
+import { Struct } from "../resource/pulumi-grpc";
 
 export type Props = Record<string, unknown>;
 

@@ -102,7 +102,16 @@ export async function updateRewind(
   ctx: ProviderContext,
   operationTimeout: string | undefined = news.customTimeouts?.update,
 ): Promise<{ outs: Outputs }> {
-  if (!triggersChanged) return { outs: { ...publicInputs(news), ...previousResult(olds) } as Outputs };
+  if (!triggersChanged) {
+    // The engine updates a resource whose create failed after sending; that sends nothing, but must not hide it.
+    if (olds.outcome === "unknown" || olds.outcome === "partial" || olds.outcome === "not-confirmed") {
+      ctx.log.warn(
+        `OffsetReset of group ${news.group}: its last rewind (${olds.resetAt}) ended ${olds.outcome}, and nothing is sent again: check the group's offsets; ` +
+          `to apply the rewind again, change triggers; to undo it, declare an OffsetReset with offsets set to its previousOffsets (${formatOffsets(parseOffsets(olds.previousOffsets))})`,
+      );
+    }
+    return { outs: { ...publicInputs(news), ...previousResult(olds) } as Outputs };
+  }
   const result = await runRewind(news, operationTimeout, ctx, id);
   return { outs: { ...publicInputs(news), ...result.outputs } as Outputs };
 }
@@ -218,6 +227,11 @@ function clientFor(where: { projectId: string; endpoint?: string; region?: strin
   if (settings === undefined) throw new ConfigurationError("no DMS endpoint: set endpoint or region");
   const endpoint = resolveEndpoint(settings);
   return new DmsClient({ endpoint, projectId: where.projectId, credentials, dispatcher: sharedDispatcher(ctx.env, endpoint), ...(deadlineMs !== undefined && { deadlineMs }) });
+}
+
+/** Rendered offsets back to the shape formatOffsets reads. */
+function parseOffsets(rows: readonly PartitionOffsetState[] = []): { topic: string; partition: number; messageCurrentOffset: bigint }[] {
+  return rows.map((o) => ({ topic: o.topic, partition: o.partition, messageCurrentOffset: BigInt(o.messageCurrentOffset) }));
 }
 
 function previousResult(olds: Outputs): RewindOutputs {

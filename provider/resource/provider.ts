@@ -14,7 +14,7 @@ let stack: StackSettings = {};
 
 /** Runs one operation with its context; its messages reach the engine before it answers. */
 async function withContext<T>(operation: (ctx: ProviderContext) => Promise<T>): Promise<T> {
-  const { flush, ...log } = operationLog();
+  const { flush, log } = operationLog();
   try {
     return await operation({ env: process.env, stack, log });
   } finally {

@@ -75,7 +75,8 @@ export interface SentResetRecord {
 
 /**
  * A reset was sent and the rewind did not end as planned. Subclasses say how; the message always ends with
- * the undo record, because Pulumi keeps no state of a failed create and a terminal may be all there is.
+ * the undo record, because a terminal or a CI log may be all an operator has (the resource also records it in
+ * the state of the failed create).
  */
 export abstract class ResetSentError extends Error implements SentResetRecord {
   readonly undo: PartitionOffset[];

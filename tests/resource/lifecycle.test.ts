@@ -382,10 +382,15 @@ describe("createRewind", () => {
     expect(JSON.stringify(init.properties)).not.toContain(demo.sk);
     expect(init.properties).not.toHaveProperty("accessKey");
 
-    // The next `up` updates the resource (it failed to initialise): the recorded outcome stays, nothing is sent.
+    // The next `up` updates the resource (it failed to initialise): the recorded outcome stays, nothing is sent,
+    // and a warning says so, with what to do and the offsets to undo it.
     await clearLog();
-    const { outs } = await updateRewind(init.properties as unknown as Outputs, inputs, false, init.id, context());
+    const next = context();
+    const { outs } = await updateRewind(init.properties as unknown as Outputs, inputs, false, init.id, next);
     expect(outs).toMatchObject({ outcome: "unknown", previousOffsets: init.properties.previousOffsets });
+    expect(next.warnings).toEqual([
+      expect.stringMatching(/its last rewind \(.*\) ended unknown, and nothing is sent again: check the group's offsets; to apply the rewind again, change triggers; to undo it, .*previousOffsets \(payments\/0=47990, payments\/1=47950\)$/),
+    ]);
     expect(await requests()).toEqual([]);
     expect(dms.applications(instanceId, "billing").count).toBe(1);
   });

@@ -1,10 +1,11 @@
-// Messages for the engine's Log RPC, attached to a resource's URN so that `pulumi up/preview/destroy` shows
-// them under that resource (the plan table, the delete notice). The engine's address is the plugin's first
-// argument. Each operation awaits its messages before it answers, so none arrives after the operation ended.
+// Messages for the engine's Log RPC, for both front doors: the provider plugin attaches them to the resource's
+// URN, so that `pulumi up/preview/destroy` shows them under that resource; the dynamic-provider host, which is
+// never told a URN, sends them for the stack. Each operation awaits its messages before it answers, so none
+// arrives after the operation ended.
 import { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogRequest, LogSeverity } from "@pulumi/pulumi/proto/engine_pb";
-import type { ProviderContext } from "../resource/lifecycle";
-import { CHANNEL_OPTIONS, grpc } from "./runtime";
+import type { ProviderContext } from "./lifecycle";
+import { CHANNEL_OPTIONS, grpc } from "./pulumi-grpc";
 
 export interface OperationLog {
   log: ProviderContext["log"];
@@ -25,8 +26,8 @@ export class EngineLog {
     this.client = address ? new EngineClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) : undefined;
   }
 
-  /** The log of one operation on the resource `urn`. */
-  forResource(urn: string): OperationLog {
+  /** The log of one operation, on the resource `urn` when the engine said which. */
+  forResource(urn?: string): OperationLog {
     // One after the other: the engine shows messages in the order they arrive.
     let sent = Promise.resolve();
     const send = (severity: LogSeverity, message: string) => void (sent = sent.then(() => this.send(severity, message, urn)));
@@ -36,13 +37,14 @@ export class EngineLog {
     };
   }
 
-  private send(severity: LogSeverity, message: string, urn: string): Promise<void> {
+  private send(severity: LogSeverity, message: string, urn: string | undefined): Promise<void> {
     const client = this.client;
     if (!client) {
       process.stderr.write(`${severity === LogSeverity.WARNING ? "warning" : "info"}: ${message}\n`);
       return Promise.resolve();
     }
-    const req = new LogRequest().setSeverity(severity).setMessage(message).setUrn(urn);
+    const req = new LogRequest().setSeverity(severity).setMessage(message);
+    if (urn !== undefined) req.setUrn(urn);
     return new Promise((resolve) =>
       client.log(req, (err) => {
         if (err) process.stderr.write(`could not send a message to the engine (${err.message}): ${message}\n`);
