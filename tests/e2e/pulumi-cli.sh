@@ -63,19 +63,8 @@ repo_root=$(cd "${1:-$script_dir/../..}" && pwd) || die "repo root '${1:-}' not 
 command -v node >/dev/null 2>&1 || die "node is not on PATH (needed to read the @pulumi/pulumi version and to run dynamic providers)"
 
 # --- Which version: the one npm installed, so CLI and Node SDK always match. -------------------
-# Read it from node_modules/@pulumi/pulumi/package.json; before `npm ci`, fall back to the exact pin
-# in package.json. Only an exact x.y.z is accepted: a range can't name a Go module version.
-version=$(node -e '
-  const fs = require("fs"), path = require("path"), root = process.argv[1];
-  let v;
-  try { v = JSON.parse(fs.readFileSync(path.join(root, "node_modules/@pulumi/pulumi/package.json"))).version; }
-  catch (e) {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json")));
-    v = ((pkg.devDependencies || {})["@pulumi/pulumi"] || "").replace(/^[=v]+/, "");
-  }
-  if (!/^\d+\.\d+\.\d+$/.test(v || "")) { console.error("no exact @pulumi/pulumi version (got " + JSON.stringify(v) + ")"); process.exit(1); }
-  console.log(v);
-' "$repo_root") || die "cannot determine the @pulumi/pulumi version from $repo_root"
+# pulumi-version.js reads it from node_modules/@pulumi/pulumi; before `npm ci`, from the devDependency pin.
+version=$(node "$script_dir/pulumi-version.js" "$repo_root") || die "cannot determine the @pulumi/pulumi version from $repo_root"
 
 # The YAML language host: its own release line (pulumi-yaml), not tied to the CLI's version.
 yaml_version=v1.25.0

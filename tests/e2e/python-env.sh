@@ -25,18 +25,8 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "${1:-$script_dir/../..}" && pwd) || die "repo root '${1:-}' not found"
 command -v node >/dev/null 2>&1 || die "node is not on PATH (needed to read the @pulumi/pulumi version)"
 
-# Same version rule as pulumi-cli.sh: node_modules/@pulumi/pulumi, else the exact pin in package.json.
-version=$(node -e '
-  const fs = require("fs"), path = require("path"), root = process.argv[1];
-  let v;
-  try { v = JSON.parse(fs.readFileSync(path.join(root, "node_modules/@pulumi/pulumi/package.json"))).version; }
-  catch (e) {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json")));
-    v = ((pkg.devDependencies || {})["@pulumi/pulumi"] || "").replace(/^[=v]+/, "");
-  }
-  if (!/^\d+\.\d+\.\d+$/.test(v || "")) { console.error("no exact @pulumi/pulumi version (got " + JSON.stringify(v) + ")"); process.exit(1); }
-  console.log(v);
-' "$repo_root") || die "cannot determine the @pulumi/pulumi version from $repo_root"
+# The same version as pulumi-cli.sh (pulumi-version.js): the @pulumi/pulumi npm installed.
+version=$(node "$script_dir/pulumi-version.js" "$repo_root") || die "cannot determine the @pulumi/pulumi version from $repo_root"
 
 cache_root=${PULUMI_CLI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-dms-offset-reset}
 dir="$cache_root/python-pulumi-$version"
