@@ -7,7 +7,6 @@
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import { DmsError, DmsResponseError, DmsUnreachableError } from "./errors";
-import type { Position } from "../rewind/target";
 import { parseJson, stringifyJson } from "./json";
 import { encodePath, type Query } from "./signing/encoding";
 import { RequestSigner, type Credentials } from "./signing/signer";
@@ -126,6 +125,9 @@ export interface DmsClientOptions {
   /** The signing date (X-Sdk-Date); the gateway refuses dates more than 15 minutes off. */
   clock?: () => Date;
 }
+
+/** Where a reset moves the group, as the reset API takes it: exactly one of an offset and a time (epoch ms). */
+export type Position = { messageOffset: bigint } | { timestamp: number };
 
 export interface ResetArgs {
   instanceId: string;

@@ -3,7 +3,7 @@
 // some inputs are not known yet; those are left alone, and rules that depend on them wait for `up`.
 import type { z } from "zod";
 import { resolveEndpoint } from "../dms/endpoints";
-import { describeIssues, inputNaming, rewindRules, TARGET_KEYS, type RewindKey } from "../rewind/target";
+import { describeIssues, inputNaming, rewindRules, unknownKey, type RewindKey } from "../rewind/target";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
 import { INPUT_KEYS, INPUTS, PROVIDER_KEYS, stored, type InputKey } from "./inputs";
 import { containsUnknown, UNKNOWN, withoutUndefined } from "./properties";
@@ -32,7 +32,7 @@ export function checkInputs(news: Record<string, unknown>, env: NodeJS.ProcessEn
 
   for (const key of Object.keys(news)) {
     if (isInput(key) || (PROVIDER_KEYS as readonly string[]).includes(key)) continue;
-    failures.push(...describeIssues({ issues: [{ code: "unrecognized_keys", keys: [key], path: [], message: "", input: news }] } as unknown as z.ZodError, INPUT_KEYS));
+    failures.push(unknownKey(key, INPUT_KEYS));
   }
 
   const parsed: Partial<Record<InputKey, unknown>> = {};
@@ -49,7 +49,7 @@ export function checkInputs(news: Record<string, unknown>, env: NodeJS.ProcessEn
   const ruleIssues: CheckFailure[] = [];
   rewindRules(
     parsed as Parameters<typeof rewindRules>[0],
-    { addIssue: (i: { path?: PropertyKey[]; message?: string }) => void ruleIssues.push({ property: String(i.path?.[0] ?? "(input)"), reason: i.message ?? "invalid" }) } as unknown as z.RefinementCtx,
+    (property, reason) => void ruleIssues.push({ property, reason }),
     inputNaming,
     (k: RewindKey) => !unknown.has(k),
   );
@@ -67,7 +67,6 @@ export function checkInputs(news: Record<string, unknown>, env: NodeJS.ProcessEn
   normalised.legacyApi ??= false;
   normalised.waitForInactiveGroupSeconds ??= 0;
   for (const k of unknown) normalised[k] = isInput(k) || k === "__provider" ? news[k] : UNKNOWN;
-  void TARGET_KEYS;
   return { inputs: withoutUndefined(normalised), failures };
 }
 

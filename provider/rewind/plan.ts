@@ -2,9 +2,9 @@
 // the target after DMS's clamping, the log's bounds, and whether the move skips records (forward), was
 // clamped, or changes nothing; and the reset calls that carry it out. The plan is what every front door
 // shows before anything is sent, and what the rewind checks DMS's answers against.
-import type { DmsClient, PartitionOffset, TopicOffsets } from "../dms/client";
+import type { DmsClient, PartitionOffset, Position, TopicOffsets } from "../dms/client";
 import { DmsError } from "../dms/errors";
-import { INT64_MAX, type Position, type Rewind, type Scope, type Target } from "./target";
+import { INT64_MAX, type Rewind, type Scope, type Target } from "./target";
 
 export interface PlannedPartition {
   topic: string;

@@ -233,9 +233,6 @@ export type Target =
   | { kind: "offsets"; offsets: PartitionOffsetTarget[] }
   | { kind: "toGroup"; group: string };
 
-/** A position as the reset API takes it (kept until the client defines its own). */
-export type Position = { messageOffset: bigint } | { timestamp: number };
-
 /** A validated rewind. */
 export interface Rewind {
   projectId: string;
@@ -373,28 +370,31 @@ export function targetsSet(p: Partial<Record<TargetKey, unknown>>): TargetKey[] 
 }
 
 /** Cross-field rules; each issue's path names the field to change. */
-export function rewindRules(p: Partial<Parsed>, ctx: z.RefinementCtx, n: Naming, known: (key: RewindKey) => boolean = () => true): void {
+/** A rule's finding: the field to change (its key) and what to do. */
+export type Report = (key: RewindKey, message: string) => void;
+
+export function rewindRules(p: Partial<Parsed>, report: Report, n: Naming, known: (key: RewindKey) => boolean = () => true): void {
   const kinds = targetsSet(p);
   const all = TARGET_KEYS.map((k) => n(k)).join(", ");
   // A target whose value is not known yet (Pulumi preview) may be the one that is missing.
   const pendingTarget = TARGET_KEYS.some((k) => !known(k));
   if (kinds.length === 0 && !pendingTarget) {
-    ctx.addIssue({ code: "custom", path: ["messageOffset"], message: `set exactly one target: ${all}; none is set` });
+    report("messageOffset", `set exactly one target: ${all}; none is set`);
   } else if (kinds.length > 1) {
-    ctx.addIssue({ code: "custom", path: [kinds[1] as string], message: `set exactly one target of ${all}: ${kinds.map((k) => n(k)).join(" and ")} are both set` });
+    report(kinds[1] as TargetKey, `set exactly one target of ${all}: ${kinds.map((k) => n(k)).join(" and ")} are both set`);
   }
   if (p.topic !== undefined && p.topics !== undefined) {
-    ctx.addIssue({ code: "custom", path: ["topics"], message: `set ${n("topic")} or ${n("topics")}, not both` });
+    report("topics", `set ${n("topic")} or ${n("topics")}, not both`);
   }
   if (p.partition !== undefined && p.topics !== undefined) {
-    ctx.addIssue({ code: "custom", path: ["partition"], message: `${n("partition")} goes with a single ${n("topic")}; with ${n("topics")}, list partitions per topic (e.g. payments:0,1)` });
+    report("partition", `${n("partition")} goes with a single ${n("topic")}; with ${n("topics")}, list partitions per topic (e.g. payments:0,1)`);
   }
   if (p.offsets !== undefined) {
     const scoped = SCOPE_KEYS.find((k) => p[k] !== undefined);
-    if (scoped) ctx.addIssue({ code: "custom", path: [scoped], message: `${n("offsets")} names its own topics and partitions: drop ${n(scoped)}` });
+    if (scoped) report(scoped, `${n("offsets")} names its own topics and partitions: drop ${n(scoped)}`);
   }
   if (p.toGroup !== undefined && p.group !== undefined && p.toGroup === p.group) {
-    ctx.addIssue({ code: "custom", path: ["toGroup"], message: `${n("toGroup")} is the group being reset: name another group to copy offsets from` });
+    report("toGroup", `${n("toGroup")} is the group being reset: name another group to copy offsets from`);
   }
 }
 
@@ -432,7 +432,7 @@ export function targetOf(p: Pick<Parsed, TargetKey>): Target {
 export function rewindSchema(n: Naming = inputNaming) {
   return z
     .strictObject(rewindFields(n))
-    .superRefine((p, ctx) => rewindRules(p, ctx, n))
+    .superRefine((p, ctx) => rewindRules(p, (key, message) => ctx.addIssue({ code: "custom", path: [key], message }), n))
     .transform(normalise);
 }
 
@@ -486,6 +486,12 @@ export function nearest(key: string, known: readonly string[]): string | undefin
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
 
+/** An input nobody declares: named, with the nearest known one when it looks like a typo. */
+export function unknownKey(key: string, known: readonly string[]): { property: string; reason: string } {
+  const near = nearest(key, known);
+  return { property: key, reason: `unknown input ${JSON.stringify(key)}${near ? `: did you mean ${JSON.stringify(near)}?` : ""}` };
+}
+
 /**
  * One entry per problem, each naming its field: what a CLI prints and what a Pulumi check returns. Unknown
  * keys name the nearest known one among `known`.
@@ -493,10 +499,7 @@ export function nearest(key: string, known: readonly string[]): string | undefin
 export function describeIssues(error: z.ZodError, known: readonly string[] = []): { property: string; reason: string }[] {
   return error.issues.flatMap((i) => {
     if (i.code === "unrecognized_keys" && i.path.length === 0) {
-      return i.keys.map((key) => {
-        const near = nearest(key, known);
-        return { property: key, reason: `unknown input ${JSON.stringify(key)}${near ? `: did you mean ${JSON.stringify(near)}?` : ""}` };
-      });
+      return i.keys.map((key) => unknownKey(key, known));
     }
     return [{ property: i.path.map(String).join(".") || "(input)", reason: i.message }];
   });
