@@ -26,7 +26,9 @@
 #                                   in this order, first found wins:
 #                                     $PULUMI_LANGUAGE_NODEJS_SRC
 #                                     REPO_ROOT/../shared/tools/pulumi-language-nodejs-v<version>
-#                                     /work/shared/tools/pulumi-language-nodejs-v<version>
+#                                     ORIGIN/../shared/tools/…, ORIGIN the checkout a fresh clone was made from
+#                                     /work/shared/tools/… (the workspace's shared folder, for a clone made
+#                                     elsewhere on this kind of machine, as CI's may be)
 #                                   none there: exit 1, naming the paths tried
 #   pulumi-language-yaml            the YAML language host, github.com/pulumi/pulumi-yaml v1.25.0 (`go install`)
 #   pulumi-resource-pulumi-nodejs   the dynamic-provider launcher, which the engine looks up on PATH
@@ -154,8 +156,12 @@ lang_nodejs_mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v
 nodejs_src=""
 if [ ! -x "$bin/pulumi-language-nodejs" ]; then
   tried=()
+  # A fresh clone of a local checkout knows where that checkout is: shared/ sits beside it.
+  origin=$(git -C "$repo_root" config --get remote.origin.url 2>/dev/null || true)
+  case "$origin" in /*) ;; *) origin="" ;; esac
   for cand in ${PULUMI_LANGUAGE_NODEJS_SRC:+"$PULUMI_LANGUAGE_NODEJS_SRC"} \
               "$repo_root/../shared/tools/pulumi-language-nodejs-v$version" \
+              ${origin:+"$origin/../shared/tools/pulumi-language-nodejs-v$version"} \
               "/work/shared/tools/pulumi-language-nodejs-v$version"; do
     tried+=("$cand")
     if [ -f "$cand/go.mod" ] && [ -f "$cand/main.go" ]; then nodejs_src=$(cd "$cand" && pwd); break; fi
