@@ -12,9 +12,9 @@ import type * as grpcTypes from "@grpc/grpc-js";
 import { checkInputs } from "../resource/check";
 import type { StackSettings } from "../resource/connection";
 import { diffInputs, type InputChange } from "../resource/diff";
-import { INPUTS, REPLACE_KEYS, SECRET_KEYS } from "../resource/inputs";
-import { createRewind, deleteNotice, previewPlan, readOffsets, ResourceInitError, updateRewind, type ProviderContext } from "../resource/lifecycle";
-import { containsUnknown, publicInputs, UNKNOWN, type CheckedInputs, type Outputs, type PlanState } from "../resource/properties";
+import { SECRET_KEYS } from "../resource/inputs";
+import { createRewind, deleteNotice, planForPreview, readOffsets, ResourceInitError, updateRewind, type ProviderContext } from "../resource/lifecycle";
+import { publicInputs, UNKNOWN, type CheckedInputs, type Outputs, type PlanState } from "../resource/properties";
 import { checkConfig, configChanges, stackSettings } from "./config";
 import { EngineLog } from "../resource/engine-log";
 import { packageVersion, RESOURCE_TYPE, schemaText } from "./schema";
@@ -57,16 +57,10 @@ function kindOf(olds: Props, news: Props, key: string, replace: boolean): Kind {
   return replace ? KIND.UPDATE_REPLACE : KIND.UPDATE;
 }
 
-/** The plan a preview shows, or why it is unknown: read from DMS only once what decides it is known. */
-async function planForPreview(inputs: CheckedInputs, ctx: ProviderContext): Promise<PlanState> {
-  const decides = Object.keys(INPUTS).filter((k) => (REPLACE_KEYS as string[]).includes(k) || (SECRET_KEYS as string[]).includes(k) || k === "endpoint" || k === "region");
-  const pending = decides.filter((k) => containsUnknown((inputs as Props)[k]));
-  if (pending.length > 0) return { unknown: `plan unknown until ${pending.join(", ")} ${pending.length === 1 ? "is" : "are"} known` };
-  const plan = await previewPlan(inputs, ctx);
-  if (inputs.forbidForward === true && "partitions" in plan) {
-    const forward = plan.partitions.filter((p) => p.forward).map((p) => `${p.topic}/${p.partition} ${p.current} → ${p.target}`);
-    if (forward.length > 0) throw new Error(`forbidForward: the plan moves the group FORWARD (records skipped) on ${forward.join(", ")}, which forbidForward refuses`);
-  }
+/** The plan a preview shows, or why it is unknown; a forward move that forbidForward refuses fails the preview. */
+async function planOfPreview(inputs: CheckedInputs, ctx: ProviderContext): Promise<PlanState> {
+  const { plan, refusal } = await planForPreview(inputs, ctx);
+  if (refusal !== undefined) throw new Error(`forbidForward: ${refusal}`);
   return plan;
 }
 
@@ -182,7 +176,7 @@ export class OffsetResetProvider {
         this.requireType(req.getType());
         const inputs = fromStruct(req.getProperties()) as CheckedInputs;
         return this.operation(req.getUrn(), async (ctx) => {
-          if (req.getPreview()) return new proto.CreateResponse().setProperties(toStruct(previewOutputs(inputs, await planForPreview(inputs, ctx))));
+          if (req.getPreview()) return new proto.CreateResponse().setProperties(toStruct(previewOutputs(inputs, await planOfPreview(inputs, ctx))));
           const { id, outs } = await createRewind(inputs, ctx, durationOf(req.getTimeout()));
           return new proto.CreateResponse().setId(id).setProperties(toStruct(outs));
         });
@@ -194,7 +188,7 @@ export class OffsetResetProvider {
         const news = fromStruct(req.getNews());
         const { triggersChanged } = diffInputs(olds, news);
         return this.operation(req.getUrn(), async (ctx) => {
-          if (req.getPreview() && triggersChanged) return new proto.UpdateResponse().setProperties(toStruct(previewOutputs(news as CheckedInputs, await planForPreview(news as CheckedInputs, ctx))));
+          if (req.getPreview() && triggersChanged) return new proto.UpdateResponse().setProperties(toStruct(previewOutputs(news as CheckedInputs, await planOfPreview(news as CheckedInputs, ctx))));
           // Not rewinding, an update sends nothing, so a preview may run it as is.
           const { outs } = await updateRewind(olds as unknown as Outputs, news as CheckedInputs, triggersChanged && !req.getPreview(), req.getId(), ctx, durationOf(req.getTimeout()));
           return new proto.UpdateResponse().setProperties(toStruct(outs));

@@ -5,9 +5,8 @@
 // inputs, and with them the diff, do not change.
 import { checkInputs, type CheckOutcome } from "./check";
 import { diffInputs, stableJson } from "./diff";
-import { INPUTS, REPLACE_KEYS } from "./inputs";
-import { previewPlan, type ProviderContext } from "./lifecycle";
-import { containsUnknown, type CheckedInputs, type PlanState } from "./properties";
+import { planForPreview, previewPlan, type ProviderContext } from "./lifecycle";
+import type { CheckedInputs, PlanState } from "./properties";
 
 /**
  * Plans this process already read, by the inputs they were read for. The engine checks a replacement's
@@ -33,22 +32,17 @@ export async function checkWithPlan(olds: Record<string, unknown>, news: Record<
     return outcome;
   }
   if (!preview) return outcome;
-  const pending = Object.keys(INPUTS).filter((k) => (REPLACE_KEYS as string[]).includes(k) || k === "endpoint" || k === "region").filter((k) => containsUnknown(inputs[k]));
-  if (pending.length > 0) {
-    inputs.plan = { unknown: `plan unknown until ${pending.join(", ")} ${pending.length === 1 ? "is" : "are"} known` };
-    return outcome;
-  }
-  const key = stableJson(inputs);
-  let reading = planned.get(key);
-  if (reading === undefined) {
-    reading = previewPlan(inputs as CheckedInputs, ctx);
-    planned.set(key, reading);
-  }
-  const plan = await reading;
+  const { plan, refusal } = await planForPreview(inputs as CheckedInputs, ctx, (i, c) => {
+    // Read once per set of inputs: the engine checks a replacement more than once in one preview.
+    const key = stableJson(i);
+    let reading = planned.get(key);
+    if (reading === undefined) {
+      reading = previewPlan(i, c);
+      planned.set(key, reading);
+    }
+    return reading;
+  });
   inputs.plan = plan;
-  if (inputs.forbidForward === true && "partitions" in plan) {
-    const forward = plan.partitions.filter((p) => p.forward).map((p) => `${p.topic}/${p.partition} ${p.current} → ${p.target}`);
-    if (forward.length > 0) outcome.failures.push({ property: "forbidForward", reason: `the plan moves the group FORWARD (records skipped) on ${forward.join(", ")}, which forbidForward refuses` });
-  }
+  if (refusal !== undefined) outcome.failures.push({ property: "forbidForward", reason: refusal });
   return outcome;
 }

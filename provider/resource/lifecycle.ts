@@ -13,7 +13,8 @@ import { planRows, planText } from "../rewind/report";
 import { renderOffsets, rewind, type RewindResult } from "../rewind/rewind";
 import { inputNaming, REWIND_KEYS, rewindSchema, type Rewind } from "../rewind/target";
 import { endpointSettings, resolveCredentials, type StackSettings } from "./connection";
-import { publicInputs, type CheckedInputs, type Outcome, type Outputs, type PartitionOffsetState, type PlanState, type RewindOutputs } from "./properties";
+import { INPUT_KEYS, INPUTS, SECRET_KEYS } from "./inputs";
+import { containsUnknown, publicInputs, type CheckedInputs, type Outcome, type Outputs, type PartitionOffsetState, type PlanState, type RewindOutputs } from "./properties";
 import { waitBudget } from "./timeouts";
 
 /** Where the provider runs: its environment, the stack configuration it was given, and Pulumi's log. */
@@ -77,6 +78,23 @@ export async function previewPlan(inputs: CheckedInputs, ctx: ProviderContext): 
     ctx.log.warn(`${what}: ${reason}`);
     return { unknown: reason };
   }
+}
+
+/** The inputs that decide a plan: what to rewind, where DMS is, and as whom. */
+const PLAN_INPUTS = INPUT_KEYS.filter((k) => INPUTS[k].onChange === "replace" || (SECRET_KEYS as string[]).includes(k) || k === "endpoint" || k === "region");
+
+/**
+ * What a preview shows of a rewind to come, for both front doors: its plan, read once every input that decides
+ * it is known (else unknown, saying which), and the refusal `forbidForward` makes of a plan that moves forward.
+ */
+export async function planForPreview(inputs: CheckedInputs, ctx: ProviderContext, read: (inputs: CheckedInputs, ctx: ProviderContext) => Promise<PlanState> = previewPlan): Promise<{ plan: PlanState; refusal?: string }> {
+  const pending = PLAN_INPUTS.filter((k) => containsUnknown(inputs[k]));
+  if (pending.length > 0) return { plan: { unknown: `plan unknown until ${pending.join(", ")} ${pending.length === 1 ? "is" : "are"} known` } };
+  const plan = await read(inputs, ctx);
+  const forward = inputs.forbidForward === true && "partitions" in plan ? plan.partitions.filter((p) => p.forward) : [];
+  if (forward.length === 0) return { plan };
+  const moves = forward.map((p) => `${p.topic}/${p.partition} ${p.current} → ${p.target}`).join(", ");
+  return { plan, refusal: `the plan moves the group FORWARD (records skipped) on ${moves}, which forbidForward refuses` };
 }
 
 /**
