@@ -25,9 +25,11 @@ export DMS_PYTHON_VENV DMS_SDKGEN
 
 # Stop the broker at the end only if this run started it: another run on the machine may be using it.
 if bash tests/kafka/broker.sh status >/dev/null 2>&1; then started_broker=0; else started_broker=1; fi
-eval "$(bash tests/kafka/broker.sh start | grep '^KAFKA_BOOTSTRAP=')"
-export KAFKA_BOOTSTRAP
 if [ "$started_broker" = 1 ]; then trap 'bash tests/kafka/broker.sh stop >/dev/null 2>&1 || true' EXIT; fi
+# A plain assignment first: `eval "$(...)"` would go on with nothing exported when the broker fails to start.
+broker_env=$(bash tests/kafka/broker.sh start | grep '^KAFKA_BOOTSTRAP=') || { echo "run.sh: the Kafka broker did not start (see above)" >&2; exit 1; }
+eval "$broker_env"
+export KAFKA_BOOTSTRAP
 
 results=$(mktemp)
 status=0

@@ -61,7 +61,7 @@ running_pid() {
   pid="$(cat "$PID_FILE" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
+  grep -q 'kafka\.Kafka' <(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
   printf '%s\n' "$pid"
 }
 
@@ -185,7 +185,10 @@ wait_ready() {
       log "not ready after ${START_TIMEOUT} s (still running as pid $pid; see $LOG_DIR/server.log)"
       exit 1
     fi
-    if tail -c "+$((log_offset + 1))" "$LOG_DIR/server.log" 2>/dev/null | grep -q 'Kafka Server started' \
+    # grep reads a process substitution, not a pipe: once it has found the line it stops reading, and under
+    # pipefail a pipe would then report tail's SIGPIPE as failure, for as long as the log keeps growing
+    # past the line (seen on a loaded machine: ready in 6 s, reported not ready after 120 s).
+    if grep -q 'Kafka Server started' <(tail -c "+$((log_offset + 1))" "$LOG_DIR/server.log" 2>/dev/null) \
       && port_open "$PORT"; then
       break
     fi
