@@ -4,13 +4,13 @@
 // (its request log) and what it applied (its application counter). The steps of each block depend on each
 // other (one stack through its life), in file order; the blocks use groups of their own.
 import { readdir, readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import * as path from "node:path";
 import type { EngineEvent, OpType, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { Seed, type SeedInput } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
 import type { OffsetResetArgs, PlanRow } from "../../sdk";
 import { createBackend, installPackedProject, openStack, pulumiCli, requirePulumiCli } from "./harness/pulumi";
+import { closedPort } from "../support/processes";
 
 type PackedProject = Awaited<ReturnType<typeof installPackedProject>>;
 type Backend = Awaited<ReturnType<typeof createBackend>>;
@@ -234,15 +234,6 @@ async function failureOf(operation: Promise<unknown>): Promise<string> {
   const error = await operation.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(Error);
   return (error as Error).message;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------------------

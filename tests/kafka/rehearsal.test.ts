@@ -28,6 +28,7 @@ import { main as dmsOffsets } from "../../provider/cli/main";
 import { DmsClient } from "../../provider/dms/client";
 import { DmsError } from "../../provider/dms/errors";
 import { planRewind, type Plan } from "../../provider/rewind/plan";
+import type { RenderedOffset } from "../../provider/rewind/rewind";
 import { rewindSchema } from "../../provider/rewind/target";
 import type { PartitionOffsetState } from "../../sdk";
 import { createBackend, installPackedProject, openStack, requirePulumiCli } from "../e2e/harness/pulumi";
@@ -88,15 +89,6 @@ interface ShowJson {
   state: string;
   members: { memberId: string; clientId: string; host: string; assignment: { topic: string; partitions: number[] }[] }[];
   offsets: RenderedOffset[];
-}
-
-interface RenderedOffset {
-  topic: string;
-  partition: number;
-  messageCurrentOffset: string;
-  messageLogStartOffset: string;
-  messageLogEndOffset: string;
-  lag: string;
 }
 
 /** The lines `dms-offsets --json` writes (one JSON object each). */

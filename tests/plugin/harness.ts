@@ -13,6 +13,7 @@ import { LogSeverity, type LogRequest } from "@pulumi/pulumi/proto/engine_pb";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import { Seed, type SeedInput } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
+import { printedPort } from "../support/processes";
 
 export const REPO = path.resolve(__dirname, "../..");
 export const PLUGIN_MAIN = path.join(REPO, "dist/provider/plugin/main.js");
@@ -129,21 +130,7 @@ export class PluginProcess {
   /** Runs the built plugin with this node (npm marks the installed bin executable; a fresh build is not). */
   static async start(engineAddress: string, env: NodeJS.ProcessEnv): Promise<PluginProcess> {
     const child = spawn(process.execPath, [PLUGIN_MAIN, "--logtostderr", "-v=3", engineAddress], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-      let text = "";
-      const onData = (chunk: Buffer) => {
-        text += chunk.toString();
-        const newline = text.indexOf("\n");
-        if (newline < 0) return;
-        child.stdout.off("data", onData);
-        resolve(Number(text.slice(0, newline).trim()));
-      };
-      child.stdout.on("data", onData);
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`the plugin exited with ${code} before printing its port: ${stderr}`)));
-    });
+    const port = await printedPort(child, "the plugin");
     return new PluginProcess(child, new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()), port);
   }
 
@@ -189,12 +176,4 @@ export function leakedCredentials(text: string): string[] {
   return Object.values(CREDENTIALS).filter((v) => text.includes(v));
 }
 
-/** Measures how long `work` takes, for the report the test prints. */
-export async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const started = process.hrtime.bigint();
-  try {
-    return await work();
-  } finally {
-    console.log(`${label}: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
-  }
-}
+export { timed } from "../support/processes";

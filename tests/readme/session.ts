@@ -211,12 +211,4 @@ export async function portReleased(port: number, timeoutMs = 15_000): Promise<bo
   }
 }
 
-/** Measures how long `work` takes and logs it. */
-export async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const started = process.hrtime.bigint();
-  try {
-    return await work();
-  } finally {
-    console.log(`${label}: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
-  }
-}
+export { timed } from "../support/processes";

@@ -2,7 +2,6 @@
 // it, against dms-local: what each operation sends to DMS (counted in dms-local's request log and its
 // application counter), what it logs, and what it records — a preview's plan, a create's outcome, the
 // state a create that failed after sending leaves, a refresh's drift.
-import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { checkWithPlan } from "../../provider/resource/check-plan";
@@ -16,6 +15,7 @@ import { parseSeed } from "../../dms-local/seed";
 import { startDmsLocal, type DmsLocal } from "../../dms-local/server";
 import { fakeDmsHandler } from "../client/fake-dms";
 import { startFakeServer } from "../client/fake-server";
+import { closedPort } from "../support/processes";
 
 const seed = parseSeed(readFileSync(path.resolve(__dirname, "../../dms-local/seed.default.json"), "utf8"));
 const demo = seed.credentials[0] as { ak: string; sk: string };
@@ -496,15 +496,6 @@ test("delete sends nothing to DMS and says why", async () => {
   expect(deleteNotice(outs)).toMatch(/nothing was sent to DMS: committed offsets cannot be un-reset.*previousOffsets/);
   expect(logged.join("\n")).toContain(deleteNotice(outs));
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test("the dynamic provider logs through the engine only inside Pulumi's dynamic-provider host, whose first non-flag argument is the engine", () => {
   const host = "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js".split("/").join(path.sep);

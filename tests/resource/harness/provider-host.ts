@@ -9,6 +9,7 @@ import type { Any } from "google-protobuf/google/protobuf/any_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as proto from "@pulumi/pulumi/proto/provider_pb";
+import { printedPort } from "../../support/processes";
 
 type Props = Record<string, unknown>;
 
@@ -28,18 +29,7 @@ export class ProviderHost {
     const launcher = path.join(cwd, "node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs");
     // Its own process group: the launcher is a shell script that runs node as its child.
     const child = spawn("sh", [launcher, engineAddress], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const port = await new Promise<number>((resolve, reject) => {
-      let text = "";
-      const onData = (chunk: Buffer) => {
-        text += chunk.toString();
-        const newline = text.indexOf("\n");
-        if (newline < 0) return;
-        child.stdout.off("data", onData);
-        resolve(Number(text.slice(0, newline).trim()));
-      };
-      child.stdout.on("data", onData);
-      child.once("exit", (code) => reject(new Error(`provider host exited with ${code} before printing its port`)));
-    });
+    const port = await printedPort(child, "the provider host");
     return new ProviderHost(child, new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()));
   }
 
