@@ -122,12 +122,11 @@ export async function planRewind(client: DmsClient, rewind: Rewind): Promise<Pla
       break;
     }
     case "toGroup": {
-      const source = await readOffsets(client, instanceId, target.group, scope);
-      const theirs = new Map(source.map((o) => [key(o.topic, o.partition), o.messageCurrentOffset]));
+      const source = await readScopeOffsets(client, instanceId, target.group, scope);
       const logsByKey = new Map(logs.map((l) => [key(l.topic, l.partition), l]));
       for (const o of source) {
         const log = logsByKey.get(key(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, logStart: o.messageLogStartOffset, logEnd: o.messageLogEndOffset };
-        if (inScope(scope, o.topic, o.partition)) add(log, theirs.get(key(o.topic, o.partition)) as bigint);
+        add(log, o.messageCurrentOffset);
       }
       if (partitions.length === 0) throw new PlanError(`group ${target.group} has no committed offsets ${describeScope(scope)}: nothing to copy`);
       break;
@@ -184,15 +183,16 @@ async function topicDetail(client: DmsClient, instanceId: string, topic: string)
   }
 }
 
-async function readOffsets(client: DmsClient, instanceId: string, group: string, scope: Scope): Promise<PartitionOffset[]> {
-  if (scope.kind === "all-topics") return client.listGroupMessageOffsets(instanceId, group);
+/** The group's committed offsets on the partitions the scope covers. */
+export async function readScopeOffsets(client: DmsClient, instanceId: string, group: string, scope: Scope): Promise<PartitionOffset[]> {
   const rows: PartitionOffset[] = [];
-  for (const t of scope.topics) rows.push(...(await client.listGroupMessageOffsets(instanceId, group, t.topic)));
-  return rows;
+  if (scope.kind === "all-topics") rows.push(...(await client.listGroupMessageOffsets(instanceId, group)));
+  else for (const t of scope.topics) rows.push(...(await client.listGroupMessageOffsets(instanceId, group, t.topic)));
+  return rows.filter((o) => inScope(scope, o.topic, o.partition));
 }
 
 /** Whether the scope covers the partition. */
-export function inScope(scope: Scope, topic: string, partition: number): boolean {
+function inScope(scope: Scope, topic: string, partition: number): boolean {
   if (scope.kind === "all-topics") return scope.partition === -1 || scope.partition === partition;
   const t = scope.topics.find((s) => s.topic === topic);
   return t !== undefined && (t.partitions === undefined || t.partitions.includes(partition));

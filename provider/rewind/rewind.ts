@@ -17,7 +17,7 @@ import {
   TaskFailedError,
   type SentResetRecord,
 } from "./errors";
-import { describeScope, describeTarget, formatOffsets, inScope, PlanError, planRewind, type Plan, type ResetCall } from "./plan";
+import { describeScope, describeTarget, formatOffsets, PlanError, planRewind, readScopeOffsets, type Plan, type ResetCall } from "./plan";
 import type { Rewind } from "./target";
 
 export interface RewindOptions {
@@ -187,7 +187,8 @@ export async function applyPlan(client: DmsClient, plan: Plan, options: RewindOp
     let taskId = applied.find((a) => a.taskId !== undefined)?.taskId;
     const allTopics = applied.find((a) => a.call.topic === undefined);
     if (allTopics) taskId = await waitForResetTask(client, instanceId, group, allTopics.taskId, allTopics.tasksBefore, options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS, pollMs, log);
-    const appliedOffsets = await readPlanOffsets(client, plan);
+    // The offsets the undo record covers: the plan's scope.
+    const appliedOffsets = await readScopeOffsets(client, instanceId, group, plan.scope);
     compareWithPlan(plan, appliedOffsets, warn);
     return {
       plan,
@@ -336,14 +337,6 @@ function landedAt(row: PartitionOffset, planned: bigint, requested: bigint): boo
   const now = requested < start ? start : requested > end ? end : requested;
   const [low, high] = planned <= now ? [planned, now] : [now, planned];
   return row.messageCurrentOffset >= low && row.messageCurrentOffset <= high;
-}
-
-/** The group's offsets now on the partitions of the plan's scope: those the offsets before (the undo record) cover. */
-async function readPlanOffsets(client: DmsClient, plan: Plan): Promise<PartitionOffset[]> {
-  const rows: PartitionOffset[] = [];
-  if (plan.scope.kind === "all-topics") rows.push(...(await client.listGroupMessageOffsets(plan.instanceId, plan.group)));
-  else for (const t of plan.scope.topics) rows.push(...(await client.listGroupMessageOffsets(plan.instanceId, plan.group, t.topic)));
-  return rows.filter((o) => inScope(plan.scope, o.topic, o.partition));
 }
 
 /** Says where DMS put a partition elsewhere than the plan said. */
