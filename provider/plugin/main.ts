@@ -3,17 +3,8 @@
 // Python, Go and any other language (TypeScript programs import the dynamic resource instead; both run the
 // same lifecycle). The engine starts it as `pulumi-resource-dms-offset-reset [--logtostderr] [-v=N]
 // [--tracing ENDPOINT] ENGINE_ADDRESS` and reads the port it serves on from the first line of its stdout.
+import { engineAddressOf } from "../resource/engine-log";
 import { serve } from "./server";
-
-/** The engine's address: the first argument that is not one of the engine's logging or tracing flags. */
-export function engineAddressOf(args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--tracing") i++;
-    else if (!arg.startsWith("-")) return arg;
-  }
-  return undefined;
-}
 
 async function main(): Promise<void> {
   const address = engineAddressOf(process.argv.slice(2));

@@ -7,6 +7,19 @@ import { LogRequest, LogSeverity } from "@pulumi/pulumi/proto/engine_pb";
 import type { ProviderContext } from "./lifecycle";
 import { CHANNEL_OPTIONS, grpc } from "./pulumi-grpc";
 
+/**
+ * The engine's address among a provider's arguments, as the engine starts both a plugin and the
+ * dynamic-provider host: the first argument that is not one of its logging or tracing flags.
+ */
+export function engineAddressOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--tracing") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
+}
+
 export interface OperationLog {
   log: ProviderContext["log"];
   /** Resolves when every message so far has reached the engine (or failed to, which is written to stderr). */

@@ -5,19 +5,14 @@
 // engine's Log RPC itself, as a provider plugin does; each operation awaits its messages before it answers.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { EngineLog, type OperationLog } from "./engine-log";
+import { EngineLog, engineAddressOf, type OperationLog } from "./engine-log";
 
 export type { OperationLog } from "./engine-log";
 
 /** The engine's address when this process is Pulumi's dynamic-provider host; undefined anywhere else. */
 export function hostEngineAddress(main: string | undefined = require.main?.filename, args: readonly string[] = process.argv.slice(2)): string | undefined {
   if (main === undefined || !main.split(path.sep).join("/").endsWith("/cmd/dynamic-provider/index.js")) return undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--tracing") i++;
-    else if (!arg.startsWith("-")) return arg;
-  }
-  return undefined;
+  return engineAddressOf(args);
 }
 
 let engine: EngineLog | undefined;
