@@ -232,9 +232,10 @@ async function sendOnce(
   /** The last attempt whose answer was lost: from then on, DMS may still be applying it. */
   let lost: Extract<ResetOutcome, { outcome: "unknown" }> | undefined;
   for (;;) {
-    let answer: ResetOutcome;
+    /** Why the group is read back: the lost answer, and a resend's refusal when there was one. */
+    let refusal: string | undefined;
     try {
-      answer = await client.resetMessageOffset(
+      const answer = await client.resetMessageOffset(
         {
           instanceId: plan.instanceId,
           group: plan.group,
@@ -245,38 +246,36 @@ async function sendOnce(
         },
         { resend: lost !== undefined },
       );
+      if (answer.outcome === "applied") {
+        ctx.log(`DMS applied ${described}: request id ${answer.requestId || "(none)"}`);
+        return { call, requestId: answer.requestId, confirmedBy: "answer", ...(tasksBefore && { tasksBefore }) };
+      }
+      lost = answer;
+      ctx.log(`the answer to ${described} was lost (${answer.reason}); reading the group back to decide whether DMS applied it`);
     } catch (e) {
       // A resend refused as "another operation is in progress" was refused because of something DMS is still
       // doing to the group, which may be the attempt whose answer was lost: the read-back that found it not
       // applied is contradicted. Read again once DMS had a moment; send again only if it still shows nothing.
       if (lost === undefined || !(e instanceof DmsError && e.errorCode === OPERATION_IN_PROGRESS)) throw e;
+      refusal = `sent again, DMS refused it with ${e.errorCode}: another operation on the group is in progress, which may be the attempt whose answer was lost, still being applied`;
       await sleep(Math.max(0, Math.min(ctx.pollMs, deadline - Date.now())));
-      const verdict = await decide(client, plan, call, tasksBefore);
-      if (verdict.applied) {
-        ctx.log(`DMS applied ${described}: confirmed by reading back (${verdict.evidence})`);
-        return { call, requestId: lost.requestId ?? "", confirmedBy: "read-back", ...(verdict.taskId !== undefined && { taskId: verdict.taskId }), ...(tasksBefore && { tasksBefore }) };
-      }
-      if (verdict.notApplied && Date.now() < deadline) continue;
-      const why = `${lost.reason}; sent again, DMS refused it with ${e.errorCode}: another operation on the group is in progress, which may be the attempt whose answer was lost, still being applied (${verdict.evidence})`;
-      throw new ResetOutcomeUnknownError(described, why, ctx.record(verdict.offsetsNow));
     }
-    if (answer.outcome === "applied") {
-      ctx.log(`DMS applied ${described}: request id ${answer.requestId || "(none)"}`);
-      return { call, requestId: answer.requestId, confirmedBy: "answer", ...(tasksBefore && { tasksBefore }) };
-    }
-    lost = answer;
-    ctx.log(`the answer to ${described} was lost (${answer.reason}); reading the group back to decide whether DMS applied it`);
     const verdict = await decide(client, plan, call, tasksBefore);
     if (verdict.applied) {
       ctx.log(`DMS applied ${described}: confirmed by reading back (${verdict.evidence})`);
-      return { call, requestId: answer.requestId ?? "", confirmedBy: "read-back", ...(verdict.taskId !== undefined && { taskId: verdict.taskId }), ...(tasksBefore && { tasksBefore }) };
+      return { call, requestId: lost.requestId ?? "", confirmedBy: "read-back", ...(verdict.taskId !== undefined && { taskId: verdict.taskId }), ...(tasksBefore && { tasksBefore }) };
     }
     if (verdict.notApplied && Date.now() < deadline) {
-      ctx.log(`DMS did not apply ${described} (${verdict.evidence}): sending it again`);
+      if (refusal === undefined) ctx.log(`DMS did not apply ${described} (${verdict.evidence}): sending it again`);
       continue;
     }
-    const why = verdict.notApplied ? `${verdict.evidence}, but the answer never came within the deadline and a late application cannot be ruled out` : verdict.evidence;
-    throw new ResetOutcomeUnknownError(described, `${answer.reason}; ${why}`, ctx.record(verdict.offsetsNow));
+    const why =
+      refusal !== undefined
+        ? `${refusal} (${verdict.evidence})`
+        : verdict.notApplied
+          ? `${verdict.evidence}, but the answer never came within the deadline and a late application cannot be ruled out`
+          : verdict.evidence;
+    throw new ResetOutcomeUnknownError(described, `${lost.reason}; ${why}`, ctx.record(verdict.offsetsNow));
   }
 }
 
